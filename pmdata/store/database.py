@@ -1,0 +1,100 @@
+"""Opening the homelab SQLite file: checks that fail with a clear message, and writing engines."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+from pmdata.errors import StoreError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+HOW_TO_CREATE = "run `pmdata migrate --db PATH` to create one, or `pmdata demo DIR` for demo data"
+
+
+def check_database(path: Path | str | None, require_tables: tuple[str, ...] = ()) -> Path:
+    """The database path, after checking it exists, is SQLite, and holds `require_tables`."""
+    if path is None:
+        raise StoreError(f"no database configured: set PMDASH_DB or pass --db ({HOW_TO_CREATE})")
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"database not found: {path} ({HOW_TO_CREATE})")
+    if not path.is_file():
+        raise StoreError(f"database path is not a file: {path}")
+    if not os.access(path, os.R_OK):
+        raise StoreError(f"database is not readable: {path} (check its permissions)")
+    check_header(path)
+    if require_tables:
+        missing = sorted(set(require_tables) - table_names(path))
+        if missing:
+            raise StoreError(
+                f"database {path} lacks table(s) {', '.join(missing)}: "
+                f"run `pmdata migrate --db {path}`"
+            )
+    return path
+
+
+def check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite; an empty file is a new database and is fine."""
+    with path.open("rb") as fh:
+        head = fh.read(len(SQLITE_HEADER))
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"not a SQLite database (corrupt or another format): {path}")
+
+
+def table_names(path: Path) -> set[str]:
+    """Names of the tables in the file, read without taking a write lock."""
+    try:
+        with _read_only(path) as con:
+            rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read database {path}: {exc}") from exc
+    return {name for (name,) in rows}
+
+
+class _read_only:
+    def __init__(self, path: Path):
+        self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.con
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+
+def _configure_writer(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own implicit transactions
+    # skip DDL, which would break one-transaction migrations).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != "wal":
+        cur.execute("PRAGMA journal_mode = WAL")
+    cur.close()
+
+
+def _begin_immediate(conn) -> None:
+    # IMMEDIATE takes the write lock up front, so two writers wait (busy timeout) instead of
+    # failing later with "database is locked" on lock upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_engine(path: Path | str) -> Engine:
+    """An engine for writing: foreign keys on, WAL, a busy timeout, transactions that cover DDL."""
+    path = Path(path)
+    if path.exists():
+        check_header(path)
+    elif not path.parent.is_dir():
+        raise StoreError(f"cannot create database {path}: folder {path.parent} does not exist")
+    elif not os.access(path.parent, os.W_OK):
+        raise StoreError(f"cannot create database {path}: folder {path.parent} is not writable")
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _configure_writer)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine

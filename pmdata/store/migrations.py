@@ -1,0 +1,155 @@
+"""Our additive, idempotent migrations, recorded in a table of ours so we know what we added."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from pmdata.errors import StoreError
+from pmdata.store import schema
+from pmdata.store.database import open_engine
+
+RECORD_TABLE = "pmdash_migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    apply: Callable[[Connection], list[str]]  # returns what it did, one line per change
+
+
+MIGRATIONS: list[Migration] = []
+
+
+def migration(name: str):
+    """Register a migration; they run in the order they are declared."""
+
+    def register(fn: Callable[[Connection], list[str]]):
+        MIGRATIONS.append(Migration(name, fn))
+        return fn
+
+    return register
+
+
+def _tables(conn: Connection) -> set[str]:
+    return set(inspect(conn).get_table_names())
+
+
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.exec_driver_sql(f'PRAGMA table_info("{table}")')}
+
+
+def _indexes(conn: Connection) -> set[str]:
+    rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {name for (name,) in rows}
+
+
+def _create_missing(conn: Connection, tables: list) -> list[str]:
+    done = []
+    existing, indexes = _tables(conn), _indexes(conn)
+    for table in tables:
+        if table.name not in existing:
+            table.create(conn)
+            done.append(f"created table {table.name}")
+            continue
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn)
+                done.append(f"created index {index.name}")
+    return done
+
+
+@migration("homelab_base")
+def _homelab_base(conn: Connection) -> list[str]:
+    # A new, empty file gets the homelab's tables so the app and tests work without their
+    # services; on their database every table already exists and nothing happens here.
+    existing = _tables(conn)
+    done = []
+    for table in schema.metadata.sorted_tables:
+        if table.name in schema.HOMELAB_TABLES and table.name not in existing:
+            table.create(conn)
+            done.append(f"created table {table.name}")
+    return done
+
+
+@migration("error_triage")
+def _error_triage(conn: Connection) -> list[str]:
+    done = _create_missing(conn, [schema.error_triage])
+    # A table created by an earlier version of ours may lack later nullable columns.
+    have = _columns(conn, "error_triage")
+    for column in schema.error_triage.columns:
+        if column.name not in have:
+            sql_type = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE error_triage ADD COLUMN "{column.name}" {sql_type}')
+            done.append(f"added column error_triage.{column.name}")
+    return done
+
+
+@migration("added_columns")
+def _added_columns(conn: Connection) -> list[str]:
+    done = []
+    for table, column, decl in schema.ADDED_COLUMNS:
+        if column not in _columns(conn, table):
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {decl}')
+            done.append(f"added column {table}.{column}")
+    return done
+
+
+@migration("test_results")
+def _test_results(conn: Connection) -> list[str]:
+    return _create_missing(conn, [schema.test_results])
+
+
+def _ensure_record_table(conn: Connection) -> None:
+    conn.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "
+        "(name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+    )
+
+
+def applied(path: Path | str) -> list[str]:
+    """Names of the migrations recorded as applied to the database."""
+    engine = open_engine(path)
+    try:
+        with engine.connect() as conn:
+            if RECORD_TABLE not in _tables(conn):
+                return []
+            rows = conn.execute(text(f"SELECT name FROM {RECORD_TABLE} ORDER BY rowid"))
+            return [name for (name,) in rows]
+    finally:
+        engine.dispose()
+
+
+def migrate(path: Path | str) -> list[str]:
+    """Bring the database up to our schema in one transaction; returns what changed.
+
+    Every migration checks what exists before it acts, so running this again — or on a database
+    that another process keeps writing to — changes nothing that is already there.
+    """
+    engine = open_engine(path)
+    done: list[str] = []
+    try:
+        with engine.begin() as conn:
+            _ensure_record_table(conn)
+            recorded = {
+                name for (name,) in conn.exec_driver_sql(f"SELECT name FROM {RECORD_TABLE}")
+            }
+            for m in MIGRATIONS:
+                done.extend(m.apply(conn))
+                if m.name not in recorded:
+                    conn.exec_driver_sql(
+                        f"INSERT INTO {RECORD_TABLE} (name, applied_at) VALUES (?, ?)",
+                        (m.name, int(time.time())),
+                    )
+    except OperationalError as exc:
+        raise StoreError(f"cannot migrate {path}: {exc.orig}") from exc
+    except DatabaseError as exc:
+        raise StoreError(f"cannot migrate {path} (is it a SQLite database?): {exc.orig}") from exc
+    finally:
+        engine.dispose()
+    return done

@@ -1,0 +1,165 @@
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from pmdata.analytics import Analytics, list_queries, load_query
+from pmdata.errors import QueryError, StoreError
+from pmdata.store import migrate
+from tests.conftest import ROOT
+
+QUERIES = [q.name for q in list_queries()]
+
+
+def test_every_query_declares_what_it_is():
+    assert len(QUERIES) >= 5
+    for q in list_queries():
+        assert q.about, f"queries/{q.name}.sql needs an '-- about:' line"
+        for p in q.params:
+            assert f"${p.name}" in q.sql, f"{q.name}: ${p.name} declared but unused"
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_query_runs_on_a_freshly_migrated_fixture(fixture_db, name):
+    migrate(fixture_db)
+    frame = Analytics(fixture_db).run(name)
+    assert frame is not None
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_query_answers_on_demo_data(demo_dir, name):
+    frame = Analytics(demo_dir / "pmdash.db").run(
+        name, **({"days": 100_000} if "days" in {p.name for p in load_query(name).params} else {})
+    )
+    assert len(frame) > 0, f"{name} returned no rows on the demo data"
+
+
+def test_parameters_are_bound_and_typed(demo_dir):
+    a = Analytics(demo_dir / "pmdash.db")
+    assert len(a.run("recent_runs", limit=3)) == 3
+    assert len(a.run("recent_runs", limit="2")) == 2
+    one = a.run("recent_runs", workflow="storefront-e2e", limit=100)
+    assert set(one.workflow_name) == {"storefront-e2e"}
+    # A value is bound, never spliced into the SQL.
+    assert a.run("recent_runs", workflow="x' OR '1'='1").empty
+
+
+def test_unknown_or_badly_typed_parameter_is_refused(demo_dir):
+    a = Analytics(demo_dir / "pmdash.db")
+    with pytest.raises(QueryError, match="no parameter 'bogus'"):
+        a.run("recent_runs", bogus=1)
+    with pytest.raises(QueryError, match="must be int"):
+        a.run("recent_runs", limit="many")
+    with pytest.raises(QueryError, match="no query named"):
+        a.run("no_such_question")
+    with pytest.raises(QueryError):
+        a.run("../etc/passwd")
+
+
+def test_database_without_tables_says_to_migrate(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "bare.db"
+    sqlite3.connect(db).execute("CREATE TABLE other (x)").connection.close()
+    with pytest.raises(StoreError, match="pmdata migrate"):
+        Analytics(db).run("recent_runs")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    con = sqlite3.connect(sys.argv[1], timeout=5, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    n = int(sys.argv[2])
+    for i in range(n):
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(
+            "INSERT INTO reports (workflow_name, run_number, hash, file_path, created_at)"
+            " VALUES ('other-process', ?, ?, 'x.json', strftime('%s','now'))", (i, f"op-{i}"))
+        time.sleep(0.002)
+        con.execute("COMMIT")
+    print("done", flush=True)
+    """
+)
+
+
+def test_row_written_by_another_process_is_seen_by_next_query(demo_db, tmp_path):
+    a = Analytics(demo_db)
+    before = a.run("recent_runs", workflow="other-process").shape[0]
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    subprocess.run([sys.executable, str(script), str(demo_db), "1"], check=True)
+    assert a.run("recent_runs", workflow="other-process").shape[0] == before + 1
+
+
+def test_queries_while_another_process_writes_do_not_fail(demo_db, tmp_path):
+    a = Analytics(demo_db)
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(demo_db), "400"], stdout=subprocess.PIPE, text=True
+    )
+    seen = []
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        seen.append(len(a.run("recent_runs", workflow="other-process", limit=1000)))
+    assert proc.wait(timeout=30) == 0
+    assert len(seen) >= 3, "the writer finished before the reader could overlap it"
+    assert seen == sorted(seen)
+    assert len(a.run("recent_runs", workflow="other-process", limit=1000)) == 400
+
+
+OFFLINE_SCRIPT = (
+    "from pmdata.analytics import Analytics; import sys;"
+    "print(len(Analytics(sys.argv[1]).run('recent_runs')))"
+)
+
+
+def test_sqlite_extension_comes_from_the_package_with_empty_home(demo_dir, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home)}
+    out = subprocess.run(
+        [sys.executable, "-c", OFFLINE_SCRIPT, str(demo_dir / "pmdash.db")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) > 0
+
+
+def test_nothing_needs_the_network(tmp_path):
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-n", "true"]).returncode:
+        pytest.skip("unshare -n is not permitted here (needs root or user namespaces)")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home)}
+    pmdata = [sys.executable, "-m", "pmdata.cli"]
+    steps = [
+        [*pmdata, "demo", str(tmp_path / "d"), "--quiet", "--now", "1795000000"],
+        [*pmdata, "migrate", "--db", str(tmp_path / "d" / "pmdash.db")],
+        [
+            *pmdata,
+            "query",
+            "failures_by_test",
+            "--db",
+            str(tmp_path / "d" / "pmdash.db"),
+            "--param",
+            "days=100000",
+            "--format",
+            "json",
+        ],
+    ]
+    for step in steps:
+        out = subprocess.run(
+            ["unshare", "-n", *step], env=env, capture_output=True, text=True, cwd=ROOT, timeout=120
+        )
+        assert out.returncode == 0, (step, out.stderr)
+    assert '"occurrences"' in out.stdout

@@ -1,0 +1,190 @@
+import random
+import sqlite3
+
+import pytest
+
+from pmdata.errors import StoreError
+from pmdata.store import migrate, open_engine
+from pmdata.store import migrations as m
+from pmdata.store.schema import ADDED_COLUMNS, HOMELAB_TABLES, OUR_TABLES
+from tests.conftest import dump
+
+
+def fill_like_the_homelab(path, runs=300, failures_per_run=20, hook_events=3000):
+    """Rows written as the Playwright server and agent service write them: their columns only."""
+    rng = random.Random(1)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys = ON")
+    with con:
+        pid = con.execute(
+            "INSERT INTO projects (name, path, description) VALUES ('shop', '/srv/shop', NULL)"
+        ).lastrowid
+        for run in range(runs):
+            rid = con.execute(
+                "INSERT INTO reports (workflow_name, run_number, hash, file_path, total_tests,"
+                " passed, failed, skipped, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    "shop-e2e",
+                    run,
+                    f"h{run}",
+                    f"/r/{run}.json",
+                    100,
+                    80,
+                    20,
+                    0,
+                    "mixed",
+                    1_760_000_000 + run * 3600,
+                ),
+            ).lastrowid
+            con.executemany(
+                "INSERT INTO test_failures (report_id, test_name, test_file, line_number, error,"
+                " stack_trace, duration, retries, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        rid,
+                        f"t{rng.randint(0, 200)}",
+                        "a.spec.ts",
+                        3,
+                        "\x1b[31mboom\x1b[0m",
+                        "at x",
+                        12,
+                        1,
+                        1_760_000_000 + run * 3600,
+                    )
+                    for _ in range(failures_per_run)
+                ],
+            )
+        con.execute(
+            "INSERT INTO failure_history (test_name, occurrences, classification_type)"
+            " VALUES ('t1', 4, 'RECURRING')"
+        )
+        con.execute(
+            "INSERT INTO remediation_attempts (report_id, test_name, status)"
+            " VALUES (1, 't1', 'pending')"
+        )
+        sid = con.execute(
+            "INSERT INTO sessions (project_id, agent_id, status) VALUES (?, 'agent-1', 'running')",
+            (pid,),
+        ).lastrowid
+        con.executemany(
+            "INSERT INTO hooks (session_id, hook_type, timestamp, tool_name, metadata)"
+            " VALUES (?,?,?,?,?)",
+            [(sid, "pre_tool_use", 1_760_000_000 + i, "Read", "{}") for i in range(hook_events)],
+        )
+    con.close()
+
+
+def columns(path, table):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(f'PRAGMA table_info("{table}")').fetchall()
+    finally:
+        con.close()
+
+
+def their_tables(path):
+    con = sqlite3.connect(path)
+    try:
+        return [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    finally:
+        con.close()
+
+
+def test_migrating_populated_fixture_twice_loses_nothing(fixture_db):
+    fill_like_the_homelab(fixture_db)
+    tables = their_tables(fixture_db)
+    before = dump(fixture_db, tables)
+    schema_before = {t: columns(fixture_db, t) for t in tables}
+    assert sum(len(rows) for rows in before.values()) > 9000
+
+    first = migrate(fixture_db)
+    second = migrate(fixture_db)
+
+    assert "created table error_triage" in first
+    assert second == []
+    after = dump(fixture_db, tables)
+    for table in tables:
+        width = len(schema_before[table])
+        # Added columns come last, so the original columns are a prefix of each row.
+        assert [row[:width] for row in after[table]] == before[table], table
+        assert columns(fixture_db, table)[:width] == schema_before[table], table
+
+
+def test_migrate_adds_exactly_our_columns_and_tables(fixture_db):
+    migrate(fixture_db)
+    for table, column, _ in ADDED_COLUMNS:
+        assert column in {c[1] for c in columns(fixture_db, table)}
+    names = set(their_tables(fixture_db))
+    assert set(OUR_TABLES) <= names
+    con = sqlite3.connect(fixture_db)
+    indexes = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    default = con.execute(
+        "SELECT dflt_value FROM pragma_table_info('sessions') WHERE name='session_type'"
+    ).fetchone()[0]
+    existing_type = con.execute("SELECT session_type FROM sessions").fetchone()[0]
+    con.close()
+    assert {"idx_triage_decision", "idx_triage_failure"} <= indexes
+    assert default == "'manual'"
+    assert existing_type == "manual"
+
+
+def test_missing_file_gets_full_schema(tmp_path):
+    db = tmp_path / "new.db"
+    migrate(db)
+    assert set(HOMELAB_TABLES) | set(OUR_TABLES) <= set(their_tables(db))
+    assert migrate(db) == []
+    assert m.applied(db) == [mig.name for mig in m.MIGRATIONS]
+
+
+def test_empty_file_gets_full_schema(tmp_path):
+    db = tmp_path / "empty.db"
+    db.touch()
+    migrate(db)
+    assert "error_triage" in their_tables(db)
+
+
+def test_triage_constraints_hold(tmp_path):
+    db = tmp_path / "new.db"
+    migrate(db)
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA foreign_keys = ON")
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute("INSERT INTO error_triage (test_failure_id, decision) VALUES (1, 'maybe')")
+    with pytest.raises(sqlite3.IntegrityError):  # no such test failure
+        con.execute("INSERT INTO error_triage (test_failure_id) VALUES (999)")
+    con.close()
+
+
+def test_failed_migration_leaves_database_as_it_was(fixture_db, monkeypatch):
+    before = dump(fixture_db)
+
+    def explode(conn):
+        raise sqlite3.OperationalError("disk went away")
+
+    monkeypatch.setattr(m, "MIGRATIONS", [*m.MIGRATIONS, m.Migration("explode", explode)])
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(fixture_db)
+    assert dump(fixture_db) == before
+    assert "error_triage" not in their_tables(fixture_db)
+
+
+def test_corrupt_file_is_refused_untouched(tmp_path):
+    db = tmp_path / "bad.db"
+    db.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="not a SQLite database"):
+        migrate(db)
+    assert db.read_bytes() == b"this is not sqlite at all" * 100
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="does not exist"):
+        migrate(tmp_path / "nope" / "x.db")
+
+
+def test_writing_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path):
+    engine = open_engine(tmp_path / "w.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    engine.dispose()
