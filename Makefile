@@ -28,8 +28,9 @@ run: setup
 	@if [ -z "$$PMDASH_DB" ]; then \
 	  $(MAKE) --no-print-directory $(DEMO_DIR)/pmdash.db && \
 	  echo "No PMDASH_DB set: serving the demo data in $(DEMO_DIR)/" && \
-	  export PMDASH_DB="$(CURDIR)/$(DEMO_DIR)/pmdash.db" \
-	         PMDASH_PROJECT_ROOTS="$${PMDASH_PROJECT_ROOTS:-$(CURDIR)/$(DEMO_DIR)/projects}"; \
+	  demo="$$(realpath $(DEMO_DIR))" && \
+	  export PMDASH_DB="$$demo/pmdash.db" \
+	         PMDASH_PROJECT_ROOTS="$${PMDASH_PROJECT_ROOTS:-$$demo/projects}"; \
 	fi; \
 	exec $(VENV)/bin/streamlit run app.py --server.address=$(ADDRESS) --server.port=$(PORT)
 
