@@ -1,0 +1,193 @@
+"""The `pmdata` subcommands: parse arguments, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pmdata.errors import PmdashError, QueryError
+
+
+def _settings(args: argparse.Namespace):
+    from pmdata.settings import load_settings
+
+    roots = getattr(args, "root", None)
+    return load_settings(db=getattr(args, "db", None), project_roots=roots or None)
+
+
+def _db(args: argparse.Namespace) -> Path:
+    from pmdata.errors import StoreError
+
+    db = _settings(args).db
+    if db is None:
+        raise StoreError("no database given: pass --db PATH or set PMDASH_DB")
+    return db
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from pmdata.settings import Settings, explain_settings
+
+    settings, sources = explain_settings(db=args.db, project_roots=args.root or None)
+    if args.json:
+        print(
+            json.dumps({"settings": settings.model_dump(mode="json"), "sources": sources}, indent=2)
+        )
+        return 0
+    for field in Settings.model_fields:
+        value = getattr(settings, field)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value) or "(none)"
+        print(f"{Settings.env_var(field):24} {value!s:40} ← {sources[field]}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from pmdata.store import migrate
+
+    db = _db(args)
+    done = migrate(db)
+    for line in done:
+        print(line)
+    print(f"{db}: up to date ({len(done)} change{'s' if len(done) != 1 else ''})")
+    return 0
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise QueryError(f"--param takes key=value, got {pair!r}")
+        params[key.strip()] = value
+    return params
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from pmdata.analytics import Analytics, list_queries, load_query
+
+    if args.list or not args.name:
+        for q in list_queries():
+            params = " ".join(
+                f"[{p.name}={'' if p.default is None else p.default}]" for p in q.params
+            )
+            print(f"{q.name:24} {q.about}" + (f"\n{'':24} params: {params}" if params else ""))
+        return 0
+    query = load_query(args.name)
+    params = query.bind(_parse_params(args.param))  # check params before touching the database
+    frame = Analytics(_db(args)).run_sql(query.sql, params, query.name)
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(no rows)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pmdata.demo import DemoPlan, build_demo
+
+    plan = (
+        DemoPlan.scaled(
+            args.scale, projects=args.projects or 20, changes=args.changes or 1000, seed=args.seed
+        )
+        if args.scale
+        else DemoPlan(seed=args.seed, **({"changes": args.changes} if args.changes else {}))
+    )
+    counts = build_demo(args.dir, plan, now=args.now, progress=not args.quiet)
+    summary = ", ".join(f"{v:,} {k}" for k, v in counts.items())
+    print(f"demo written to {args.dir}: {summary}")
+    print(
+        f"  PMDASH_DB={Path(args.dir) / 'pmdash.db'}"
+        f" PMDASH_PROJECT_ROOTS={Path(args.dir) / 'projects'}"
+    )
+    return 0
+
+
+def cmd_hook_install(args: argparse.Namespace) -> int:
+    from pmdata.ingest.hook_settings import hook_command, install, settings_path
+
+    path = settings_path(args.project, args.user)
+    added = install(path, hook_command(args.db))
+    if added:
+        print(f"{path}: added pmdash to {', '.join(added)}")
+    else:
+        print(f"{path}: already set up, nothing changed")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pmdata", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def db_arg(p):
+        p.add_argument("--db", type=Path, help="the SQLite file (default: PMDASH_DB)")
+
+    def root_arg(p):
+        p.add_argument(
+            "--root",
+            type=Path,
+            action="append",
+            help="a folder to scan for projects; repeatable (default: PMDASH_PROJECT_ROOTS)",
+        )
+
+    p = sub.add_parser("config", help="print the effective settings and where each came from")
+    db_arg(p)
+    root_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser(
+        "migrate", help="create or extend the database schema (additive, idempotent)"
+    )
+    db_arg(p)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("query", help="run a named query from queries/ (DuckDB, read-only)")
+    p.add_argument("name", nargs="?", help="the query's name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the queries and their parameters")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter; repeatable"
+    )
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    db_arg(p)
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("hook", help="record a Claude Code hook event from stdin; `hook install`")
+    p.add_argument("action", nargs="?", choices=["install"], help="install the hook block")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--project", type=Path, help="the project folder (.claude/settings.json)")
+    where.add_argument("--user", action="store_true", help="~/.claude/settings.json")
+    p.add_argument("--drain", action="store_true", help="ingest the spool of unrecorded events")
+    db_arg(p)
+    p.set_defaults(func=cmd_hook_install)
+
+    p = sub.add_parser("demo", help="write a deterministic demo data set into DIR")
+    p.add_argument("dir", type=Path, help="writes DIR/pmdash.db and DIR/projects/<name>/openspec/")
+    p.add_argument(
+        "--scale",
+        type=int,
+        metavar="FAILURES",
+        help="a large set with about this many failures (20 projects, 1,000 changes)",
+    )
+    p.add_argument("--projects", type=int, help="with --scale: number of projects")
+    p.add_argument("--changes", type=int, help="active changes over all projects")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--now", type=int, help="unix time the history ends at (default: now)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PmdashError as exc:
+        print(f"pmdata {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"pmdata {args.command}: interrupted", file=sys.stderr)
+        return 130

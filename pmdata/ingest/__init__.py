@@ -1,0 +1,1 @@
+"""Doors into the database: Claude Code hook events and Playwright JSON reports."""
