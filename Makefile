@@ -8,7 +8,7 @@ PORT ?= 8501
 DEMO_DIR ?= .demo
 PYTEST_ARGS ?=
 
-.PHONY: run test setup demo chromium lint clean
+.PHONY: run test setup demo chromium lint bench clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,9 @@ test: setup chromium
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: setup
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache screenshots

@@ -118,6 +118,30 @@ def cmd_hook_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest_playwright(args: argparse.Namespace) -> int:
+    from pmdata.ingest.playwright_ingest import ingest_report, watch
+
+    db = _db(args)
+    if args.watch:
+
+        def report(path, result):
+            print(
+                f"error: {result}" if isinstance(result, Exception) else result.describe(),
+                flush=True,
+            )
+
+        print(f"watching {args.watch} for Playwright reports (Ctrl-C stops)", flush=True)
+        watch(db, args.watch, args.project, args.workflow, report)
+        return 0
+    if not args.report:
+        raise QueryError("give a REPORT.json or --watch DIR")
+    result = ingest_report(
+        db, args.report, args.project, args.workflow, args.run, progress=sys.stderr.isatty()
+    )
+    print(result.describe())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pmdata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -163,6 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drain", action="store_true", help="ingest the spool of unrecorded events")
     db_arg(p)
     p.set_defaults(func=cmd_hook_install)
+
+    p = sub.add_parser("ingest", help="record producers' output in the database")
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
+    p = kinds.add_parser("playwright", help="a Playwright JSON report (--reporter=json)")
+    p.add_argument("report", nargs="?", type=Path, help="the report file")
+    p.add_argument("--project", required=True, help="the project the tests belong to")
+    p.add_argument("--workflow", help="the workflow (default: the project name)")
+    p.add_argument("--run", type=int, help="the run number (default: the workflow's next)")
+    p.add_argument("--watch", type=Path, metavar="DIR", help="ingest new reports as they appear")
+    db_arg(p)
+    p.set_defaults(func=cmd_ingest_playwright)
 
     p = sub.add_parser("demo", help="write a deterministic demo data set into DIR")
     p.add_argument("dir", type=Path, help="writes DIR/pmdash.db and DIR/projects/<name>/openspec/")

@@ -112,8 +112,8 @@ def test_migrating_populated_fixture_twice_loses_nothing(fixture_db):
 
 def test_migrate_adds_exactly_our_columns_and_tables(fixture_db):
     migrate(fixture_db)
-    for table, column, _ in ADDED_COLUMNS:
-        assert column in {c[1] for c in columns(fixture_db, table)}
+    for table, column in ADDED_COLUMNS:
+        assert column.name in {c[1] for c in columns(fixture_db, table)}
     names = set(their_tables(fixture_db))
     assert set(OUR_TABLES) <= names
     con = sqlite3.connect(fixture_db)

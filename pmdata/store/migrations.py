@@ -84,8 +84,7 @@ def _error_triage(conn: Connection) -> list[str]:
     have = _columns(conn, "error_triage")
     for column in schema.error_triage.columns:
         if column.name not in have:
-            sql_type = column.type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f'ALTER TABLE error_triage ADD COLUMN "{column.name}" {sql_type}')
+            conn.exec_driver_sql(f"ALTER TABLE error_triage ADD COLUMN {_column_ddl(conn, column)}")
             done.append(f"added column error_triage.{column.name}")
     return done
 
@@ -93,11 +92,19 @@ def _error_triage(conn: Connection) -> list[str]:
 @migration("added_columns")
 def _added_columns(conn: Connection) -> list[str]:
     done = []
-    for table, column, decl in schema.ADDED_COLUMNS:
-        if column not in _columns(conn, table):
-            conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {decl}')
-            done.append(f"added column {table}.{column}")
+    for table, column in schema.ADDED_COLUMNS:
+        if column.name not in _columns(conn, table):
+            conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN {_column_ddl(conn, column)}')
+            done.append(f"added column {table}.{column.name}")
     return done
+
+
+def _column_ddl(conn: Connection, column) -> str:
+    ddl = f'"{column.name}" {column.type.compile(dialect=conn.dialect)}'
+    if column.server_default is not None:
+        value = str(column.server_default.arg).replace("'", "''")
+        ddl += f" DEFAULT '{value}'"
+    return ddl
 
 
 @migration("test_results")

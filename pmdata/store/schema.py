@@ -212,16 +212,19 @@ test_results = Table(
 
 OUR_TABLES = tuple(t for t in metadata.tables if t not in HOMELAB_TABLES)
 
-# Nullable columns we add to their tables: (table, column, SQL type and default).
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("sessions", "session_type", "TEXT DEFAULT 'manual'"),
-    ("sessions", "work_item", "TEXT"),
-    ("hooks", "tool_use_id", "TEXT"),
-    ("hooks", "raw_payload", "TEXT"),
-    ("reports", "flaky", "INTEGER"),
-    ("reports", "duration_ms", "INTEGER"),
-    ("reports", "project", "TEXT"),
+# Nullable columns we add to their tables (by ALTER TABLE in pmdata.store.migrations). They are
+# also appended to the Table objects above so that inserts and selects can name them.
+ADDED_COLUMNS: tuple[tuple[str, Column], ...] = (
+    ("sessions", Column("session_type", Text, server_default="manual")),
+    ("sessions", Column("work_item", Text)),  # spec:<project>/<change-id> or error:<triage-id>
+    ("hooks", Column("tool_use_id", Text)),
+    ("hooks", Column("raw_payload", Text)),
+    ("reports", Column("flaky", Integer)),
+    ("reports", Column("duration_ms", Integer)),
+    ("reports", Column("project", Text)),
 )
+for _table, _column in ADDED_COLUMNS:
+    metadata.tables[_table].append_column(_column)
 
 SESSION_TYPES = ("manual", "spec_implementation", "error_remediation")
 TRIAGE_DECISIONS = ("needs_spec", "one_off_fix", "ignore", "pending")

@@ -1,0 +1,210 @@
+"""`pmdata ingest playwright`: one report → reports, test_failures and test_results, atomically."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from pmdata.ingest.playwright_report import Report, read_report
+from pmdata.store import schema
+from pmdata.store.database import check_database, open_engine
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    path: Path
+    report_id: int | None  # None when the report was already there
+    tests: int
+    failures: int
+
+    @property
+    def duplicate(self) -> bool:
+        return self.report_id is None
+
+    def describe(self) -> str:
+        if self.duplicate:
+            return f"{self.path}: already ingested, nothing added"
+        return (
+            f"{self.path}: run {self.report_id} recorded, {self.tests} tests, "
+            f"{self.failures} failure{'s' if self.failures != 1 else ''}"
+        )
+
+
+def ingest_report(
+    db: Path,
+    path: Path | str,
+    project: str,
+    workflow: str | None = None,
+    run_number: int | None = None,
+    progress: bool = False,
+) -> IngestResult:
+    """Record one report in one transaction; ingesting the same file again adds nothing."""
+    check_database(db, require_tables=("reports", "test_failures", "test_results", "projects"))
+    report = read_report(path)  # the whole file is checked before anything is written
+    engine = open_engine(db)
+    try:
+        with engine.begin() as conn:
+            exists = conn.execute(
+                select(schema.reports.c.id).where(schema.reports.c.hash == report.digest)
+            ).first()
+            if exists:
+                return IngestResult(report.path, None, len(report.tests), 0)
+            workflow = workflow or project
+            if run_number is None:
+                last = conn.execute(
+                    select(func.max(schema.reports.c.run_number)).where(
+                        schema.reports.c.workflow_name == workflow
+                    )
+                ).scalar()
+                run_number = (last or 0) + 1
+            _ensure_project(conn, project, report)
+            report_id = conn.execute(
+                insert(schema.reports).values(
+                    workflow_name=workflow,
+                    run_number=run_number,
+                    hash=report.digest,
+                    file_path=str(report.path.resolve()),
+                    total_tests=len(report.tests),
+                    passed=report.count("passed") + report.count("flaky"),
+                    failed=report.count("failed"),
+                    skipped=report.count("skipped"),
+                    status=report.status,
+                    created_at=report.started_at,
+                    flaky=report.count("flaky"),
+                    duration_ms=report.duration_ms,
+                    project=project,
+                )
+            ).inserted_primary_key[0]
+            failures = _write_tests(conn, report, report_id, progress)
+    finally:
+        engine.dispose()
+    return IngestResult(report.path, report_id, len(report.tests), failures)
+
+
+def _ensure_project(conn, project: str, report: Report) -> None:
+    projects = schema.projects
+    if conn.execute(select(projects.c.id).where(projects.c.name == project)).first():
+        return
+    now = int(time.time())
+    conn.execute(
+        insert(projects).values(
+            name=project,
+            path=str(report.path.resolve().parent),
+            description="Created from a Playwright report",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def _write_tests(conn, report: Report, report_id: int, progress: bool) -> int:
+    from tqdm import tqdm
+
+    results, failures = [], []
+    at = report.started_at
+    for t in report.tests:
+        results.append(
+            {
+                "report_id": report_id,
+                "test_name": t.name,
+                "test_file": t.file,
+                "line_number": t.line,
+                "project_name": t.project_name,
+                "outcome": t.outcome,
+                "duration": t.duration,
+                "retries": t.retries,
+                "created_at": at,
+            }
+        )
+        if t.outcome == "failed":
+            failures.append(
+                {
+                    "report_id": report_id,
+                    "test_name": t.name,
+                    "test_file": t.file,
+                    "line_number": t.line,
+                    "error": t.error,
+                    "stack_trace": t.stack,
+                    "duration": t.duration,
+                    "retries": t.retries,
+                    "created_at": at,
+                }
+            )
+    with tqdm(
+        total=len(results) + len(failures),
+        unit=" rows",
+        disable=not progress,
+        desc=report.path.name,
+    ) as bar:
+        for table, rows in ((schema.test_results, results), (schema.test_failures, failures)):
+            for start in range(0, len(rows), BATCH):
+                chunk = rows[start : start + BATCH]
+                conn.execute(insert(table), chunk)
+                bar.update(len(chunk))
+    return len(failures)
+
+
+def watch(
+    db: Path,
+    folder: Path,
+    project: str,
+    workflow: str | None,
+    on_result,
+    stop=None,
+    settle_seconds: float = 0.5,
+) -> None:
+    """Ingest every *.json report already in `folder`, then each new one as it appears."""
+    import queue
+
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    found: queue.Queue[Path] = queue.Queue()
+
+    class Handler(FileSystemEventHandler):
+        def on_created(self, event):
+            if not event.is_directory:
+                found.put(Path(event.src_path))
+
+        on_modified = on_created
+
+        def on_moved(self, event):
+            found.put(Path(event.dest_path))
+
+    for existing in sorted(folder.glob("*.json")):
+        found.put(existing)
+    observer = Observer()
+    observer.schedule(Handler(), str(folder), recursive=False)
+    observer.start()
+    pending: dict[Path, float] = {}
+    try:
+        while not (stop and stop.is_set()):
+            try:
+                path = found.get(timeout=0.2)
+                if path.suffix == ".json" and not path.name.startswith("."):
+                    pending[path] = time.monotonic()
+            except queue.Empty:
+                pass
+            # A report is written in pieces: wait until it has been quiet for a moment.
+            for path, seen in list(pending.items()):
+                if time.monotonic() - seen >= settle_seconds:
+                    del pending[path]
+                    if path.exists():
+                        on_result(path, _try_ingest(db, path, project, workflow))
+    finally:
+        observer.stop()
+        observer.join()
+
+
+def _try_ingest(db, path, project, workflow):
+    from pmdata.errors import PmdashError
+
+    try:
+        return ingest_report(db, path, project, workflow)
+    except PmdashError as exc:
+        return exc
