@@ -142,6 +142,58 @@ def cmd_ingest_playwright(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openspec_tree(args: argparse.Namespace):
+    from pmdata.openspec.tree import OpenSpecError, OpenSpecTree
+
+    roots = args.root or [Path.cwd()]
+    if len(roots) != 1:
+        raise OpenSpecError("pmdata openspec takes one --root: the project folder")
+    root = roots[0].resolve()
+    if root.name == "openspec" and not (root / "openspec").is_dir():
+        root = root.parent
+    if not (root / "openspec").is_dir():
+        raise OpenSpecError(f"no openspec/ folder in {root}: pass the project folder as --root")
+    return root, OpenSpecTree(root / "openspec")
+
+
+def _print_json(data: dict) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cmd_openspec(args: argparse.Namespace) -> int:
+    from pmdata.openspec.tree import OpenSpecError
+
+    root, tree = _openspec_tree(args)
+    root_info = {"path": str(root), "source": "nearest"}
+    if args.action == "list":
+        key, items = (
+            ("specs", tree.list_specs()) if args.specs else ("changes", tree.list_changes())
+        )
+        if args.json:
+            _print_json({key: items, "root": root_info})
+        else:
+            for item in items:
+                print("  ".join(str(v) for v in item.values()))
+        return 0
+    if not args.item:
+        raise OpenSpecError("show needs an item id: pmdata openspec show ID")
+    kind = args.type or ("change" if args.item in tree.change_ids() else "spec")
+    try:
+        shown = tree.show_change(args.item) if kind == "change" else tree.show_spec(args.item)
+    except OpenSpecError as exc:
+        if args.json:
+            _print_json(
+                {"status": [{"severity": "error", "code": "show_error", "message": str(exc)}]}
+            )
+            return 1
+        raise
+    if args.json:
+        _print_json({**shown, "root": root_info})
+    else:
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pmdata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -198,6 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", type=Path, metavar="DIR", help="ingest new reports as they appear")
     db_arg(p)
     p.set_defaults(func=cmd_ingest_playwright)
+
+    p = sub.add_parser("openspec", help="read an OpenSpec tree as the official CLI does")
+    p.add_argument("action", choices=["list", "show"])
+    p.add_argument("item", nargs="?", help="with show: a change or spec id")
+    p.add_argument("--specs", action="store_true", help="with list: specs instead of changes")
+    p.add_argument("--type", choices=["change", "spec"], help="with show: what ITEM is")
+    p.add_argument("--json", action="store_true", help="print the CLI's JSON shape")
+    root_arg(p)
+    p.set_defaults(func=cmd_openspec)
 
     p = sub.add_parser("demo", help="write a deterministic demo data set into DIR")
     p.add_argument("dir", type=Path, help="writes DIR/pmdash.db and DIR/projects/<name>/openspec/")

@@ -1,0 +1,268 @@
+"""One project's openspec/ tree: changes, specs and archive read from disk, never stored."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pmdata.errors import PmdashError
+from pmdata.openspec import deltas as delta_reader
+from pmdata.openspec.markdown import (
+    find_section,
+    js_trim,
+    parse_sections,
+    requirement_from_section,
+)
+from pmdata.openspec.tasks import status_of, task_progress
+
+MAX_FILE_BYTES = 2_000_000  # a 5 MB "spec" is a mistake: read its start, say so, keep going
+_TITLE = re.compile(r"^#[^\S\n]*\s+(?:Change:\s+)?([^\n\r\u2028\u2029]+)", re.M | re.I)
+_SIMPLE_DELTA = re.compile(r"^\s*-\s*\*\*([^*:]+)(?::\*\*|\*\*:)\s*(.+)$")
+
+
+class OpenSpecError(PmdashError):
+    """An OpenSpec item cannot be read or shown; the message says which and why."""
+
+
+def read_text(path: Path, problems: dict[str, str] | None = None) -> str:
+    """A markdown file as text: undecodable bytes replaced, very large files cut.
+
+    What had to be mended is noted in `problems` (path → message) so a page can show it.
+    """
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if b"\x00" in data[:8192]:
+        raise OpenSpecError(f"{path.name} is a binary file, not markdown")
+    note = []
+    if len(data) > MAX_FILE_BYTES:
+        data = data[:MAX_FILE_BYTES]
+        note.append(f"larger than {MAX_FILE_BYTES // 1_000_000} MB: only its start was read")
+    text = data.decode("utf-8", errors="replace")
+    if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
+        note.append("not valid UTF-8: undecodable bytes were replaced")
+    if problems is not None and note:
+        problems[str(path)] = "; ".join(note)
+    return text
+
+
+def discover_spec_files(specs_root: Path) -> list[tuple[str, Path]]:
+    """(id, path) for every spec.md below `specs_root` at depth ≥ 1; ids sorted by code point."""
+    found: list[tuple[str, Path]] = []
+
+    def walk(folder: Path, segments: list[str]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                walk(Path(entry.path), [*segments, entry.name])
+            elif (
+                entry.name == "spec.md"
+                and segments
+                and Path(entry.path).is_file()
+                and _inside(Path(entry.path), specs_root)
+            ):
+                found.append(("/".join(segments), Path(entry.path)))
+
+    walk(specs_root, [])
+    return sorted(found, key=lambda item: item[0])
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path` (after following links) stays within `root`: links leading out are refused."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
+def iso_millis(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{int(round(ts * 1000)) % 1000:03d}Z"
+    )
+
+
+def last_modified(folder: Path) -> float:
+    """The newest mtime of any file under `folder`, or the folder's own when it holds none."""
+    latest = None
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                mtime = os.stat(os.path.join(dirpath, name)).st_mtime
+            except OSError:  # vanished, or a dangling link
+                continue
+            latest = mtime if latest is None or mtime > latest else latest
+    return latest if latest is not None else folder.stat().st_mtime
+
+
+class OpenSpecTree:
+    """Reads `<project>/openspec/`. Every method returns plain data in the CLI's JSON shapes."""
+
+    def __init__(self, openspec_dir: Path | str):
+        self.root = Path(openspec_dir)
+        self.changes_dir = self.root / "changes"
+        self.specs_dir = self.root / "specs"
+        self.problems: dict[str, str] = {}  # files read only in part, by path
+
+    # -- discovery -------------------------------------------------------------------------
+    def change_ids(self, include_dot: bool = True) -> list[str]:
+        try:
+            entries = os.scandir(self.changes_dir)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [
+            e.name
+            for e in entries
+            if e.is_dir() and e.name != "archive" and (include_dot or not e.name.startswith("."))
+        ]
+
+    def archived_ids(self) -> list[str]:
+        try:
+            entries = os.scandir(self.changes_dir / "archive")
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+
+    def spec_ids(self) -> list[str]:
+        return [spec_id for spec_id, _ in discover_spec_files(self.specs_dir)]
+
+    # -- list ------------------------------------------------------------------------------
+    def list_changes(self) -> list[dict]:
+        """`openspec list --json` changes, newest first (stable for equal times)."""
+        items = []
+        for name in self.change_ids():
+            folder = self.changes_dir / name
+            done, total = self.task_progress(name)
+            items.append(
+                {
+                    "name": name,
+                    "completedTasks": done,
+                    "totalTasks": total,
+                    "lastModified": last_modified(folder),
+                    "status": status_of(done, total),
+                }
+            )
+        items.sort(key=lambda c: -c["lastModified"])
+        for item in items:
+            item["lastModified"] = iso_millis(item["lastModified"])
+        return items
+
+    def task_progress(self, change_id: str) -> tuple[int, int]:
+        path = self.changes_dir / change_id / "tasks.md"
+        try:
+            return task_progress(read_text(path, self.problems)) if path.is_file() else (0, 0)
+        except (OSError, OpenSpecError):
+            return 0, 0
+
+    def list_specs(self) -> list[dict]:
+        """`openspec list --specs --json`: a spec that cannot be parsed counts 0 requirements."""
+        out = []
+        for spec_id, path in discover_spec_files(self.specs_dir):
+            try:
+                count = len(self._parse_spec(path)["requirements"])
+            except (OpenSpecError, OSError):
+                count = 0
+            out.append({"id": spec_id, "requirementCount": count})
+        return out
+
+    # -- show ------------------------------------------------------------------------------
+    def show_spec(self, spec_id: str) -> dict:
+        path = self._spec_path(spec_id)
+        spec = self._parse_spec(path)
+        return {
+            "id": spec_id,
+            "title": spec_id,
+            "overview": spec["overview"],
+            "requirementCount": len(spec["requirements"]),
+            "requirements": spec["requirements"],
+            "metadata": {"version": "1.0.0", "format": "openspec"},
+        }
+
+    def _spec_path(self, spec_id: str) -> Path:
+        for found_id, path in discover_spec_files(self.specs_dir):
+            if found_id == spec_id:
+                return path
+        raise OpenSpecError(f'Spec "{spec_id}" not found')
+
+    def _parse_spec(self, path: Path) -> dict:
+        sections = parse_sections(read_text(path, self.problems))
+        purpose = find_section(sections, "Purpose")
+        requirements = find_section(sections, "Requirements")
+        if not purpose or not purpose.content:
+            raise OpenSpecError("Spec must have a Purpose section")
+        if not requirements:
+            raise OpenSpecError("Spec must have a Requirements section")
+        return {
+            "overview": js_trim(purpose.content),
+            "requirements": [requirement_from_section(c) for c in requirements.children],
+        }
+
+    def show_change(self, change_id: str) -> dict:
+        folder = self.changes_dir / change_id
+        proposal = folder / "proposal.md"
+        if not proposal.is_file():
+            if folder.is_dir():
+                raise OpenSpecError(f'Change "{change_id}" has no proposal.md yet.')
+            raise OpenSpecError(f'Change "{change_id}" not found')
+        text = read_text(proposal, self.problems)
+        sections = parse_sections(text)
+        why = find_section(sections, "Why")
+        what = find_section(sections, "What Changes")
+        if not why or not why.content:
+            raise OpenSpecError("Change must have a Why section")
+        if not what or not what.content:
+            raise OpenSpecError("Change must have a What Changes section")
+        found, has_sections = [], False
+        for spec_id, path in discover_spec_files(folder / "specs"):
+            try:
+                plan = delta_reader.parse_delta_spec(read_text(path, self.problems))
+            except (OSError, OpenSpecError):
+                continue
+            has_sections = has_sections or plan.has_delta_sections
+            found += delta_reader.show_deltas(spec_id, plan)
+        changes = found if has_sections else simple_deltas(what.content)
+        return {
+            "id": change_id,
+            "title": change_title(text, change_id),
+            "deltaCount": len(changes),
+            "deltas": changes,
+        }
+
+
+def change_title(text: str, change_id: str) -> str:
+    """The CLI reads the raw text (BOM and all): first `# Title`, `Change: ` stripped."""
+    m = _TITLE.search(text)
+    title = js_trim(m.group(1)) if m else ""
+    return title if title and title.lower() != "proposal" else change_id
+
+
+def simple_deltas(what_changes: str) -> list[dict]:
+    """The legacy form: `- **spec:** description` bullets, operation guessed from the words."""
+    out = []
+    for line in what_changes.split("\n"):
+        m = _SIMPLE_DELTA.match(line)
+        if not m:
+            continue
+        description = js_trim(m.group(2))
+        lower = description.lower()
+        if re.search(r"\brename(s|d|ing)?\b", lower) or re.search(
+            r"\brenamed\s+(to|from)\b", lower
+        ):
+            op = "RENAMED"
+        elif (
+            re.search(r"\badd(s|ed|ing)?\b", lower)
+            or re.search(r"\bcreate(s|d|ing)?\b", lower)
+            or re.search(r"\bnew\b", lower)
+        ):
+            op = "ADDED"
+        elif re.search(r"\bremove(s|d|ing)?\b", lower) or re.search(r"\bdelete(s|d|ing)?\b", lower):
+            op = "REMOVED"
+        else:
+            op = "MODIFIED"
+        out.append({"spec": js_trim(m.group(1)), "operation": op, "description": description})
+    return out
