@@ -1,0 +1,113 @@
+"""Parsed OpenSpec trees kept in memory per project, dropped when a watched file changes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pmdata.openspec.tree import OpenSpecTree
+
+
+class TreeCache:
+    """An LRU with a time-to-live, one entry per (project, question), shared by every caller.
+
+    `generation(project)` grows each time the project's tree changes, so a caller (the
+    dashboard) can key its own caches on it and skip work when nothing moved.
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float = 300,
+        max_entries: int = 512,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.ttl, self.max_entries, self.clock = ttl_seconds, max_entries, clock
+        self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+        self._generations: dict[Path, int] = {}
+        self._lock = threading.RLock()
+        self.hits = self.misses = 0
+
+    def get(self, openspec_dir: Path, question: str, compute: Callable[[OpenSpecTree], Any]):
+        """The answer to `question` about the tree, computed at most once per TTL or change."""
+        key = (Path(openspec_dir).resolve(), question)
+        now = self.clock()
+        with self._lock:
+            found = self._entries.get(key)
+            if found and now - found[0] < self.ttl:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found[1]
+            self.misses += 1
+            generation = self._generations.get(key[0], 0)
+        value = compute(OpenSpecTree(key[0]))  # outside the lock: parsing may take a while
+        with self._lock:
+            # A change that landed while we parsed makes this answer stale: don't keep it.
+            if self._generations.get(key[0], 0) == generation:
+                self._entries[key] = (now, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return value
+
+    def invalidate(self, openspec_dir: Path) -> None:
+        root = Path(openspec_dir).resolve()
+        with self._lock:
+            self._generations[root] = self._generations.get(root, 0) + 1
+            for key in [k for k in self._entries if k[0] == root]:
+                del self._entries[key]
+
+    def generation(self, openspec_dir: Path) -> int:
+        with self._lock:
+            return self._generations.get(Path(openspec_dir).resolve(), 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class TreeWatcher:
+    """A watchdog observer per openspec/ tree; any file event there invalidates its entries."""
+
+    def __init__(self, cache: TreeCache, on_change: Callable[[Path], None] | None = None):
+        from watchdog.observers import Observer
+
+        self.cache, self.on_change = cache, on_change
+        self._observer = Observer()
+        self._watched: dict[Path, Any] = {}
+        self._observer.daemon = True
+        self._observer.start()
+
+    def watch(self, openspec_dir: Path) -> None:
+        from watchdog.events import FileSystemEventHandler
+
+        root = Path(openspec_dir).resolve()
+        if root in self._watched or not root.is_dir():
+            return
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):
+                if event.event_type in ("opened", "closed_no_write"):
+                    return  # reads are not changes
+                watcher.cache.invalidate(root)
+                if watcher.on_change:
+                    watcher.on_change(root)
+
+        self._watched[root] = self._observer.schedule(Handler(), str(root), recursive=True)
+
+    def unwatch(self, openspec_dir: Path) -> None:
+        watch = self._watched.pop(Path(openspec_dir).resolve(), None)
+        if watch is not None:
+            self._observer.unschedule(watch)
+
+    @property
+    def watched(self) -> list[Path]:
+        return sorted(self._watched)
+
+    def stop(self) -> None:
+        self._observer.stop()
+        self._observer.join(timeout=5)
