@@ -18,7 +18,7 @@ def task_progress(text: str) -> tuple[int, int]:
     completed = total = 0
     # JS splits on \n only and `.` stops at \r: a CRLF file still matches line by line.
     for line in text.split("\n"):
-        m = TASK_LINE.match(line)
+        m = TASK_LINE.match(line) if "[" in line else None
         if m:
             total += 1
             if (m.group(1) or "") in ("x", "X"):

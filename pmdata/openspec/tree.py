@@ -90,13 +90,23 @@ def iso_millis(ts: float) -> str:
 def last_modified(folder: Path) -> float:
     """The newest mtime of any file under `folder`, or the folder's own when it holds none."""
     latest = None
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                mtime = os.stat(os.path.join(dirpath, name)).st_mtime
-            except OSError:  # vanished, or a dangling link
-                continue
-            latest = mtime if latest is None or mtime > latest else latest
+    stack = [str(folder)]
+    while stack:  # scandir, not os.walk: this runs for every change on every cold list
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir():
+                        stack.append(entry.path)
+                        continue
+                    mtime = entry.stat().st_mtime
+                except OSError:  # vanished, or a dangling link
+                    continue
+                if latest is None or mtime > latest:
+                    latest = mtime
     return latest if latest is not None else folder.stat().st_mtime
 
 
