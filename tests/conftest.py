@@ -52,6 +52,15 @@ def demo_db(demo_dir: Path, tmp_path: Path) -> Path:
     return dest
 
 
+def rows(db: Path, sql: str, *args) -> list[tuple]:
+    """The rows one SQL statement returns from a real database file."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
 def dump(path: Path, tables: list[str] | None = None) -> dict[str, list[tuple]]:
     """Every row of every (or the named) table, ordered, for before/after comparisons."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

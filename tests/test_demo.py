@@ -1,17 +1,9 @@
-import sqlite3
 from pathlib import Path
 
 from pmdata.demo import DemoPlan, build_demo
 from pmdata.demo.build import DEMO_PROJECTS
 from tests.conftest import DEMO_NOW, dump
-
-
-def one(db, sql, *args):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+from tests.conftest import rows as one
 
 
 def tree_files(root: Path) -> dict[str, str]:

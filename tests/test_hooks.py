@@ -12,7 +12,7 @@ from pmdata.analytics import Analytics
 from pmdata.ingest.hook_recorder import HookRecorder
 from pmdata.ingest.hook_settings import install, merge_hooks
 from pmdata.store import migrate
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, rows
 
 HOOKS = SHARED / "fixtures" / "hooks"
 FULL = (HOOKS / "session-full.jsonl").read_text().splitlines()
@@ -44,14 +44,6 @@ def send(line: str, env: dict) -> subprocess.CompletedProcess:
         cwd=ROOT,
         timeout=30,
     )
-
-
-def rows(db, sql, *args):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def test_full_session_is_recorded_as_a_person_expects(db, env):

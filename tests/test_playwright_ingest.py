@@ -9,7 +9,7 @@ from pmdata.cli import main
 from pmdata.ingest.playwright_ingest import ingest_report, watch
 from pmdata.ingest.playwright_report import ReportError, read_report, strip_ansi
 from pmdata.store import migrate
-from tests.conftest import SHARED
+from tests.conftest import SHARED, rows
 
 REPORTS = sorted((SHARED / "fixtures" / "playwright").glob("run-*.json"))
 
@@ -19,14 +19,6 @@ def db(tmp_path):
     path = tmp_path / "claude.db"
     migrate(path)
     return path
-
-
-def rows(db, sql, *args):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def counts(db):
