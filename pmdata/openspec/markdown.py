@@ -62,31 +62,39 @@ def parse_sections(text: str) -> list[Section]:
     """The header tree; a section's content runs to the next header of the same or higher level."""
     lines = normalize(text).split("\n")
     mask = fence_mask(lines)
+    # Pass 1: every header line; a content boundary is any line starting like a header
+    # (`#{1,6}` and whitespace), which is looser than a header with a title.
+    heads: list[tuple[int, int, str]] = []  # (line, level, title)
+    bounds: list[tuple[int, int]] = []  # (line, level)
+    for i, line in enumerate(lines):
+        if mask[i] or not line.startswith("#"):
+            continue
+        start = HEADER_START.match(line)
+        if start:
+            bounds.append((i, len(start.group(1))))
+            m = HEADER.match(line)
+            if m:
+                heads.append((i, len(m.group(1)), m.group(2)))
+    # Pass 2: a section ends at the next boundary of its level or higher, found with a stack
+    # (one pass instead of a scan per header: large specs stay linear).
+    ends: dict[int, int] = {}
+    open_heads: list[tuple[int, int]] = []
+    head_lines = {h[0] for h in heads}
+    for i, level in bounds:
+        while open_heads and open_heads[-1][1] >= level:
+            ends[open_heads.pop()[0]] = i
+        if i in head_lines:
+            open_heads.append((i, level))
     roots: list[Section] = []
     stack: list[Section] = []
-    for i, line in enumerate(lines):
-        if mask[i]:
-            continue
-        m = HEADER.match(line)
-        if not m:
-            continue
-        level = len(m.group(1))
-        section = Section(level, js_trim(m.group(2)), _content_until(lines, mask, i + 1, level))
+    for i, level, title in heads:
+        content = js_trim("\n".join(lines[i + 1 : ends.get(i, len(lines))]))
+        section = Section(level, js_trim(title), content)
         while stack and stack[-1].level >= level:
             stack.pop()
         (stack[-1].children if stack else roots).append(section)
         stack.append(section)
     return roots
-
-
-def _content_until(lines: list[str], mask: list[bool], start: int, level: int) -> str:
-    out = []
-    for i in range(start, len(lines)):
-        m = None if mask[i] else HEADER_START.match(lines[i])
-        if m and len(m.group(1)) <= level:
-            break
-        out.append(lines[i])
-    return js_trim("\n".join(out))
 
 
 def find_section(sections: list[Section], title: str) -> Section | None:
