@@ -37,8 +37,8 @@ class DemoPlan:
 
     @classmethod
     def scaled(cls, failures: int, projects: int = 20, changes: int = 1000, seed: int = 7):
-        """About `failures` failures: the scale mix fails ~1.5 times per test in 120 runs... so
-        the number of tests per project follows from the expected failures of one test."""
+        """About `failures` failures over 120 runs per project: the number of tests per project
+        is the target divided by how often one test of the scale mix is expected to fail."""
         runs = 120
         expected = _expected_failures_per_test(data.SCALE_MIX, runs)
         tests = max(10, math.ceil(failures / (projects * expected)))

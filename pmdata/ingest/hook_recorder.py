@@ -74,16 +74,8 @@ class HookRecorder:
             raise sqlite3.OperationalError("no database configured (PMDASH_DB or --db)")
         if not os.path.isfile(self.db):
             raise sqlite3.OperationalError(f"database not found: {self.db}")
-        last: Exception | None = None
-        for attempt in range(ATTEMPTS):
-            try:
-                con = sqlite3.connect(self.db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-                break
-            except sqlite3.OperationalError as exc:  # pragma: no cover - rare
-                last = exc
-                time.sleep(0.05 * (attempt + 1))
-        else:
-            raise last  # type: ignore[misc]
+        # Opening never waits on locks; BEGIN IMMEDIATE in _record does, with the busy timeout.
+        con = sqlite3.connect(self.db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             con.execute("PRAGMA foreign_keys = ON")
             yield con

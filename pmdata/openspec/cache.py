@@ -99,6 +99,10 @@ class TreeWatcher:
 
         self._watched[root] = self._observer.schedule(Handler(), str(root), recursive=True)
 
+    def watch_folder(self, folder: Path, handler, recursive: bool = False) -> None:
+        """Any other folder to watch on the same observer thread (e.g. project roots)."""
+        self._observer.schedule(handler, str(folder), recursive=recursive)
+
     def unwatch(self, openspec_dir: Path) -> None:
         watch = self._watched.pop(Path(openspec_dir).resolve(), None)
         if watch is not None:

@@ -56,7 +56,7 @@ class ProjectIndex:
 
         for root in self.roots:
             if root.is_dir():
-                self.watcher._observer.schedule(RootHandler(), str(root), recursive=False)
+                self.watcher.watch_folder(root, RootHandler())
 
     def _tree_changed(self, root: Path) -> None:
         # A tree that vanished (project deleted) shows up here too.

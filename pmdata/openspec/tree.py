@@ -18,7 +18,8 @@ from pmdata.openspec.markdown import (
 from pmdata.openspec.tasks import status_of, task_progress
 
 MAX_FILE_BYTES = 2_000_000  # a 5 MB "spec" is a mistake: read its start, say so, keep going
-_TITLE = re.compile(r"^#[^\S\n]*\s+(?:Change:\s+)?([^\n\r\u2028\u2029]+)", re.M | re.I)
+# As the CLI's /^#\s+(?:Change:\s+)?(.+)$/im: JS `.` stops at \r and the line separators.
+_TITLE = re.compile(r"^#\s+(?:Change:\s+)?([^\n\r\u2028\u2029]+)", re.M | re.I)
 _SIMPLE_DELTA = re.compile(r"^\s*-\s*\*\*([^*:]+)(?::\*\*|\*\*:)\s*(.+)$")
 
 
