@@ -175,6 +175,10 @@ def cmd_openspec(args: argparse.Namespace) -> int:
             for item in items:
                 print("  ".join(str(v) for v in item.values()))
         return 0
+    if args.action == "validate":
+        return _openspec_validate(args, tree, root_info)
+    if args.action == "archive":
+        return _openspec_archive(args, tree, root_info)
     if not args.item:
         raise OpenSpecError("show needs an item id: pmdata openspec show ID")
     kind = args.type or ("change" if args.item in tree.change_ids() else "spec")
@@ -191,6 +195,61 @@ def cmd_openspec(args: argparse.Namespace) -> int:
         _print_json({**shown, "root": root_info})
     else:
         print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _openspec_validate(args: argparse.Namespace, tree, root_info: dict) -> int:
+    from pmdata.openspec import validate
+
+    if args.archived:
+        result = validate.validate_archived(tree)
+    elif args.item:
+        kind = args.type or ("change" if args.item in tree.change_ids() else "spec")
+        whole = validate.validate_tree(
+            tree, args.strict, changes=kind == "change", specs=kind == "spec"
+        )
+        items = [i for i in whole["items"] if i["id"] == args.item]
+        if not items:
+            raise validate.OpenSpecError(f"no {kind} named {args.item!r} in {tree.root}")
+        result = {"items": items, "version": "1.0"}
+    else:
+        result = validate.validate_tree(tree, args.strict)
+    if args.json:
+        _print_json({**result, "root": root_info})
+    else:
+        for item in result["items"]:
+            print(f"{'✓' if item['valid'] else '✗'} {item['type']}/{item['id']}")
+            for i in item["issues"]:
+                print(f"  [{i['level']}] {i['path']}: {i['message']}")
+    return 0 if all(i["valid"] for i in result["items"]) else 1
+
+
+def _openspec_archive(args: argparse.Namespace, tree, root_info: dict) -> int:
+    from pmdata.openspec.archive import ArchiveRefused, archive_change
+
+    if not args.item:
+        raise ArchiveRefused("archive needs a change id: pmdata openspec archive ID")
+    try:
+        plan = archive_change(tree.root, args.item, force=args.force, accept_open_tasks=args.yes)
+    except ArchiveRefused as exc:
+        if not args.json:
+            raise
+        _print_json({"archive": None, "error": str(exc), "issues": exc.issues, "root": root_info})
+        return 1
+    done = {
+        "changeName": plan.change_id,
+        "archiveName": plan.archive_name,
+        "specs": plan.updates,
+        "warnings": plan.warnings,
+    }
+    if args.json:
+        _print_json({"archive": done, "root": root_info})
+    else:
+        print(f"archived {plan.change_id} as changes/archive/{plan.archive_name}")
+        for update in plan.updates:
+            print(f"  {update['spec']}: {update['action']} {update['counts']}")
+        for warning in plan.warnings:
+            print(f"  warning: {warning}")
     return 0
 
 
@@ -252,10 +311,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest_playwright)
 
     p = sub.add_parser("openspec", help="read an OpenSpec tree as the official CLI does")
-    p.add_argument("action", choices=["list", "show"])
-    p.add_argument("item", nargs="?", help="with show: a change or spec id")
+    p.add_argument("action", choices=["list", "show", "validate", "archive"])
+    p.add_argument("item", nargs="?", help="a change or spec id (show, validate, archive)")
     p.add_argument("--specs", action="store_true", help="with list: specs instead of changes")
-    p.add_argument("--type", choices=["change", "spec"], help="with show: what ITEM is")
+    p.add_argument("--type", choices=["change", "spec"], help="what ITEM is")
+    p.add_argument("--all", action="store_true", help="with validate: every change and spec")
+    p.add_argument("--strict", action="store_true", help="with validate: warnings fail too")
+    p.add_argument(
+        "--archived", action="store_true", help="with validate: archived changes' open tasks"
+    )
+    p.add_argument("--yes", action="store_true", help="with archive: go ahead with open tasks")
+    p.add_argument(
+        "--force", action="store_true", help="with archive: archive even if validation fails"
+    )
     p.add_argument("--json", action="store_true", help="print the CLI's JSON shape")
     root_arg(p)
     p.set_defaults(func=cmd_openspec)

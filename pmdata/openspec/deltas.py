@@ -39,6 +39,8 @@ class DeltaPlan:
     unpaired_renames: list[tuple[str, str, int]] = field(default_factory=list)
     presence: dict[str, bool] = field(default_factory=dict)
     skipped_headers: list[tuple[str, str, int]] = field(default_factory=list)
+    # `### Requirement:` blocks outside every delta section: (name, section or None, line)
+    orphans: list[tuple[str, str | None, int]] = field(default_factory=list)
 
     @property
     def has_delta_sections(self) -> bool:
@@ -86,7 +88,28 @@ def parse_delta_spec(content: str) -> DeltaPlan:
         plan.renamed += _renamed_pairs(body, plan.unpaired_renames)
     plan.unpaired_renames.sort(key=lambda u: u[2])
     plan.skipped_headers.sort(key=lambda s: s[2])
+    plan.orphans = _orphans(lines, mask)
     return plan
+
+
+_DELTA_TITLES = {f"{op.lower()} requirements" for op in OPERATIONS}
+
+
+def _orphans(lines: list[str], mask: list[bool]) -> list[tuple[str, str | None, int]]:
+    found, section = [], None
+    for i, line in enumerate(lines):
+        if mask[i]:
+            continue
+        top = TOP_SECTION.match(line)
+        if top:
+            section = js_trim(top.group(2))
+            continue
+        if section is not None and section.lower() in _DELTA_TITLES:
+            continue
+        m = REQUIREMENT_HEADER.match(line)
+        if m:
+            found.append((requirement_name(m.group(1)), section, i + 1))
+    return found
 
 
 def _blocks(body: _Body, section: str = "", skipped: list | None = None) -> list[Block]:

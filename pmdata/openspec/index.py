@@ -89,6 +89,40 @@ class ProjectIndex:
     def specs(self, project: Project) -> list[dict]:
         return self.cache.get(project.openspec_path, "list_specs", _list_specs)
 
+    def summaries(self, project: Project) -> list:
+        """Every change of the project, archived ones too, as ChangeSummary models."""
+        from pmdata.openspec.models import change_summaries
+
+        return self.cache.get(project.openspec_path, "summaries", change_summaries)
+
+    def change(self, project: Project, change_id: str):
+        from pmdata.openspec.models import change_detail
+
+        return self.cache.get(
+            project.openspec_path, f"change:{change_id}", lambda t: change_detail(t, change_id)
+        )
+
+    def spec(self, project: Project, spec_id: str):
+        from pmdata.openspec.models import spec_detail
+
+        return self.cache.get(
+            project.openspec_path, f"spec:{spec_id}", lambda t: spec_detail(t, spec_id)
+        )
+
+    def validation(self, project: Project) -> dict[str, dict]:
+        """`validate --all` per item id ({valid, issues}), cached until the tree changes."""
+        from pmdata.openspec.validate import validate_tree
+
+        def run(tree):
+            return {(i["type"], i["id"]): i for i in validate_tree(tree)["items"]}
+
+        return self.cache.get(project.openspec_path, "validation", run)
+
+    def invalidate(self, project: Project) -> None:
+        """After one of our own writes: don't wait for the watcher to notice."""
+        self.cache.invalidate(project.openspec_path)
+        self._roots_changed = True
+
     def warm(self) -> None:
         """Parse every project once, so the first page view does not wait on it."""
         for project in self.projects():

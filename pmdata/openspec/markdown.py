@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 # JavaScript's \s: Python's str.isspace() leaves out U+FEFF (a BOM).
 JS_WS = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 JS_S = f"[{JS_WS}]"
-_JS_TRIM = re.compile(f"^{JS_S}+|{JS_S}+$")
 HEADER = re.compile(r"^(#{1,6})\s+(.+)$")
 HEADER_START = re.compile(r"^(#{1,6})\s+")
 _FENCE_OPEN = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -21,8 +20,16 @@ METADATA_LINE = re.compile(r"^\*\*[^*]+\*\*:")
 ANY_HEADER = re.compile(r"^#{1,6}\s")
 
 
+JS_WS_CHARS = (
+    "\t\n\v\f\r \u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
+)
+
+
 def js_trim(text: str) -> str:
-    return _JS_TRIM.sub("", text)
+    """JavaScript's String.prototype.trim (str.strip with JS's whitespace set: fast, no regex)."""
+    return text.strip(JS_WS_CHARS)
 
 
 def normalize(content: str) -> str:

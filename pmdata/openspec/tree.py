@@ -27,15 +27,17 @@ class OpenSpecError(PmdashError):
     """An OpenSpec item cannot be read or shown; the message says which and why."""
 
 
-def read_text(path: Path, problems: dict[str, str] | None = None) -> str:
+def read_text(path: Path | str, problems: dict[str, str] | None = None) -> str:
     """A markdown file as text: undecodable bytes replaced, very large files cut.
 
     What had to be mended is noted in `problems` (path → message) so a page can show it.
     """
-    with path.open("rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
+    with open(path, "rb") as fh:
+        # read(n) allocates n bytes up front: ask for the whole file unless it is huge.
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read() if size <= MAX_FILE_BYTES else fh.read(MAX_FILE_BYTES + 1)
     if b"\x00" in data[:8192]:
-        raise OpenSpecError(f"{path.name} is a binary file, not markdown")
+        raise OpenSpecError(f"{os.path.basename(path)} is a binary file, not markdown")
     note = []
     if len(data) > MAX_FILE_BYTES:
         data = data[:MAX_FILE_BYTES]
@@ -88,13 +90,23 @@ def iso_millis(ts: float) -> str:
     )
 
 
-def last_modified(folder: Path) -> float:
+def last_modified(folder: Path | str) -> float:
     """The newest mtime of any file under `folder`, or the folder's own when it holds none."""
+    return _scan_change(str(folder))[0]
+
+
+def _scan_change(folder: str) -> tuple[float, bool]:
+    """(newest file mtime, whether tasks.md is a file at the top) in one scandir walk.
+
+    One walk per change on every cold list, so it works on strings and DirEntry caches, not Paths.
+    """
     latest = None
-    stack = [str(folder)]
-    while stack:  # scandir, not os.walk: this runs for every change on every cold list
+    has_tasks = False
+    stack = [folder]
+    while stack:
+        current = stack.pop()
         try:
-            entries = os.scandir(stack.pop())
+            entries = os.scandir(current)
         except OSError:
             continue
         with entries:
@@ -106,9 +118,11 @@ def last_modified(folder: Path) -> float:
                     mtime = entry.stat().st_mtime
                 except OSError:  # vanished, or a dangling link
                     continue
+                if current is folder and entry.name == "tasks.md" and entry.is_file():
+                    has_tasks = True
                 if latest is None or mtime > latest:
                     latest = mtime
-    return latest if latest is not None else folder.stat().st_mtime
+    return (latest if latest is not None else os.stat(folder).st_mtime), has_tasks
 
 
 class OpenSpecTree:
@@ -146,15 +160,16 @@ class OpenSpecTree:
     def list_changes(self) -> list[dict]:
         """`openspec list --json` changes, newest first (stable for equal times)."""
         items = []
+        base = str(self.changes_dir)
         for name in self.change_ids():
-            folder = self.changes_dir / name
-            done, total = self.task_progress(name)
+            newest, has_tasks = _scan_change(os.path.join(base, name))
+            done, total = self.task_progress(name) if has_tasks else (0, 0)
             items.append(
                 {
                     "name": name,
                     "completedTasks": done,
                     "totalTasks": total,
-                    "lastModified": last_modified(folder),
+                    "lastModified": newest,
                     "status": status_of(done, total),
                 }
             )
@@ -164,9 +179,9 @@ class OpenSpecTree:
         return items
 
     def task_progress(self, change_id: str) -> tuple[int, int]:
-        path = self.changes_dir / change_id / "tasks.md"
+        path = os.path.join(self.changes_dir, change_id, "tasks.md")
         try:
-            return task_progress(read_text(path, self.problems)) if path.is_file() else (0, 0)
+            return task_progress(read_text(path, self.problems))
         except (OSError, OpenSpecError):
             return 0, 0
 
@@ -201,7 +216,12 @@ class OpenSpecTree:
         raise OpenSpecError(f'Spec "{spec_id}" not found')
 
     def _parse_spec(self, path: Path) -> dict:
-        sections = parse_sections(read_text(path, self.problems))
+        return self.parse_spec_text(read_text(path, self.problems))
+
+    @staticmethod
+    def parse_spec_text(text: str) -> dict:
+        """{overview, requirements} of a main spec; raises without Purpose or Requirements."""
+        sections = parse_sections(text)
         purpose = find_section(sections, "Purpose")
         requirements = find_section(sections, "Requirements")
         if not purpose or not purpose.content:

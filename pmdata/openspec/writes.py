@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field
 
+from pmdata.ingest.hook_recorder import state_dir
 from pmdata.openspec.tree import OpenSpecError
 
 CHANGE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 CAPABILITY = re.compile(r"^[a-z0-9][a-z0-9-]*(?:/[a-z0-9][a-z0-9-]*)*$")
-LOCK_NAME = ".pmdash.lock"
 STAGING = (
     ".pmdash-staging"  # inside openspec/, beside changes/: same filesystem, ignored by the CLI
 )
@@ -85,10 +86,19 @@ def within(root: Path, path: Path) -> Path:
     return path
 
 
+def lock_path(openspec_dir: Path) -> Path:
+    """The lock file for one openspec/ tree. It lives in our state folder, keyed by the tree's
+    real path, so the project's repository never gains a stray file of ours."""
+    key = hashlib.sha1(str(Path(openspec_dir).resolve()).encode()).hexdigest()[:16]
+    folder = Path(state_dir(os.environ)) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"openspec-{key}.lock"
+
+
 @contextmanager
 def tree_lock(openspec_dir: Path, timeout: float = LOCK_TIMEOUT_S):
     """One writer at a time per openspec/ (other app instances, other pmdata runs)."""
-    lock = FileLock(str(openspec_dir / LOCK_NAME), timeout=timeout)
+    lock = FileLock(str(lock_path(openspec_dir)), timeout=timeout)
     try:
         with lock:
             yield
@@ -144,6 +154,9 @@ def create_proposal(
     target = within(root, changes / change_id)
     files = render_proposal(proposal)
     with tree_lock(root, lock_timeout):
+        from pmdata.openspec.archive import recover  # archive builds on this module
+
+        recover(root)
         if target.exists():
             raise OpenSpecError(f"a change named {change_id!r} already exists: pick another title")
         staging = within(root, root / STAGING / f"{change_id}-{uuid.uuid4().hex[:8]}")
@@ -158,5 +171,7 @@ def create_proposal(
             # the staging folder, which the next write clears.
             os.rename(staging, target)
         finally:
-            shutil.rmtree(root / STAGING, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            with suppress(OSError):
+                (root / STAGING).rmdir()
     return change_id

@@ -5,11 +5,11 @@ from filelock import FileLock
 
 from pmdata.openspec.tree import OpenSpecError, OpenSpecTree
 from pmdata.openspec.writes import (
-    LOCK_NAME,
     FirstDelta,
     Proposal,
     change_id_from_title,
     create_proposal,
+    lock_path,
 )
 
 PROPOSAL = Proposal(
@@ -123,7 +123,7 @@ def test_failure_mid_write_leaves_the_tree_as_it_was(project, monkeypatch):
 
 
 def test_a_held_lock_makes_the_second_writer_wait_then_give_up(project):
-    lock = FileLock(str(project / "openspec" / LOCK_NAME))
+    lock = FileLock(str(lock_path(project / "openspec")))
     with lock, pytest.raises(OpenSpecError, match="being written by another process"):
         create_proposal(project / "openspec", PROPOSAL, lock_timeout=0.2)
     assert list((project / "openspec" / "changes").iterdir()) == []
