@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,27 +123,150 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-class Analytics:
-    """Runs named queries against one database. Thread-safe: each call uses its own cursor."""
+SNAPSHOT = "snap"
+# Homelab tables whose rows are written once and never changed (new rows get higher ids).
+APPEND_ONLY = ("reports", "test_failures", "test_results")
 
-    def __init__(self, db_path: Path | str, queries_dir: Path = QUERIES_DIR):
+
+def file_version(db_path: Path) -> tuple:
+    """Changes whenever a writer commits: the database file's and its WAL's size and mtime.
+
+    Two stat calls, so an idle dashboard can ask it on every refresh (PRAGMA data_version would
+    need a connection held open per reader, and only sees other connections' commits)."""
+    out = []
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        try:
+            st = path.stat()
+            out += [st.st_size, st.st_mtime_ns]
+        except OSError:
+            out += [None, None]
+    return tuple(out)
+
+
+class Analytics:
+    """Runs named queries against one database. Thread-safe: each call uses its own cursor.
+
+    With `snapshot=True` the queries run on a columnar copy of the homelab tables held in
+    DuckDB's memory, refreshed when the file changes (`file_version`): at a million failures the
+    SQLite scanner needs seconds per query, the copy tens of milliseconds.
+    """
+
+    def __init__(
+        self, db_path: Path | str, queries_dir: Path = QUERIES_DIR, snapshot: bool = False
+    ):
         self.db_path = check_database(db_path)
         self.queries_dir = queries_dir
+        self.snapshot = snapshot
         self._lock = threading.Lock()
+        self._snapshot_version: tuple | None = None
         try:
             self._con = connect_duckdb(self.db_path)
         except duckdb.Error as exc:
             raise StoreError(f"cannot attach {self.db_path} in DuckDB: {exc}") from exc
+
+    def version(self) -> tuple:
+        return file_version(self.db_path)
+
+    def refresh(self) -> bool:
+        """Copy the tables again if the file changed since the last copy; True when it did."""
+        version = self.version()
+        if version == self._snapshot_version:
+            return False
+        with self._lock:
+            if version == self._snapshot_version:
+                return False
+            cursor = self._con.cursor()
+            try:
+                cursor.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT}")
+                tables = [
+                    row[0]
+                    for row in cursor.execute(
+                        "SELECT table_name FROM information_schema.tables "
+                        "WHERE table_catalog = $alias",
+                        {"alias": ALIAS},
+                    ).fetchall()
+                ]
+                grown = self._appendable(cursor, tables)
+                # Rows only ever appended (runs, failures, outcomes) are copied from the last id
+                # on; everything else is copied whole beside the old copy, then swapped in, so a
+                # reader never sees half.
+                for table in tables:
+                    if table in grown:
+                        continue
+                    cursor.execute(
+                        f'CREATE OR REPLACE TABLE {SNAPSHOT}."{table}__new" AS '
+                        f'SELECT * FROM {ALIAS}."{table}"'
+                    )
+                cursor.execute("BEGIN")
+                for table, new_rows in grown.items():
+                    if len(new_rows):
+                        cursor.register("new_rows", new_rows)
+                        cursor.execute(
+                            f'INSERT INTO {SNAPSHOT}."{table}" BY NAME SELECT * FROM new_rows'
+                        )
+                        cursor.unregister("new_rows")
+                for table in tables:
+                    if table in grown:
+                        continue
+                    cursor.execute(f'DROP TABLE IF EXISTS {SNAPSHOT}."{table}"')
+                    cursor.execute(f'ALTER TABLE {SNAPSHOT}."{table}__new" RENAME TO "{table}"')
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot copy {self.db_path} into DuckDB: {exc}") from exc
+            finally:
+                cursor.close()
+            self._snapshot_version = version
+        return True
+
+    def _appendable(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
+        """Append-only tables whose copy is a prefix of the file's: table -> its new rows.
+
+        A table qualifies when the file holds exactly the copied rows plus newer ids (nothing
+        deleted or renumbered); SQLite's own count is quick, so it is asked directly."""
+        out = {}
+        try:
+            con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
+        except sqlite3.Error:
+            return out
+        try:
+            for table in APPEND_ONLY:
+                if table not in tables:
+                    continue
+                try:
+                    copied = cursor.execute(
+                        f'SELECT count(*), max(id) FROM {SNAPSHOT}."{table}"'
+                    ).fetchone()
+                except duckdb.Error:
+                    continue  # no copy yet
+                count, last = copied
+                if not count:
+                    continue
+                older = con.execute(
+                    f'SELECT count(*) FROM "{table}" WHERE id <= ?', (last,)
+                ).fetchone()[0]
+                if older == count:
+                    # Read by SQLite itself: the scanner would walk the whole table for them.
+                    out[table] = pd.read_sql_query(
+                        f'SELECT * FROM "{table}" WHERE id > ?', con, params=(last,)
+                    )
+        except sqlite3.Error:
+            return {}
+        finally:
+            con.close()
+        return out
 
     def run(self, name: str, **params: Any) -> pd.DataFrame:
         query = load_query(name, self.queries_dir)
         return self.run_sql(query.sql, query.bind(params), name)
 
     def run_sql(self, sql: str, params: dict[str, Any], name: str = "query") -> pd.DataFrame:
+        if self.snapshot:
+            self.refresh()
         with self._lock:
             cursor = self._con.cursor()
         try:
-            cursor.execute(f"USE {ALIAS}")  # a cursor does not inherit the parent's USE
+            # A cursor does not inherit the parent's USE.
+            cursor.execute(f"USE {SNAPSHOT if self.snapshot else ALIAS}")
             return cursor.execute(sql, params).df()
         except duckdb.CatalogException as exc:
             raise StoreError(
@@ -156,6 +280,12 @@ class Analytics:
 
     def close(self) -> None:
         self._con.close()
+
+    def __enter__(self) -> Analytics:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _first_line(exc: Exception) -> str:

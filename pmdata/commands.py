@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -30,13 +31,14 @@ def cmd_config(args: argparse.Namespace) -> int:
     from pmdata.settings import Settings, explain_settings
 
     settings, sources = explain_settings(db=args.db, project_roots=args.root or None)
+    shown = settings.model_dump(mode="json")
+    if shown.get("password"):
+        shown["password"] = "********"  # say that it is set, never what it is
     if args.json:
-        print(
-            json.dumps({"settings": settings.model_dump(mode="json"), "sources": sources}, indent=2)
-        )
+        print(json.dumps({"settings": shown, "sources": sources}, indent=2))
         return 0
     for field in Settings.model_fields:
-        value = getattr(settings, field)
+        value = shown[field] if field == "password" else getattr(settings, field)
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value) or "(none)"
         print(f"{Settings.env_var(field):24} {value!s:40} ← {sources[field]}")
@@ -253,6 +255,81 @@ def _openspec_archive(args: argparse.Namespace, tree, root_info: dict) -> int:
     return 0
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    from pmdata.analytics import Analytics
+    from pmdata.triage import service
+    from pmdata.triage.rules import Thresholds
+
+    db = _db(args)
+    settings = _settings(args)
+    thresholds = Thresholds(
+        settings.persistent_after, settings.recurring_after, settings.flaky_flips
+    )
+    if args.action == "run":
+        done = service.run_triage(db, thresholds, refresh=args.refresh)
+        print(
+            f"classified {done['classified']} new failures"
+            + (f", refreshed {done['refreshed']} undecided ones" if args.refresh else "")
+        )
+        return 0
+    if args.action == "override":
+        if args.failure is None or not args.decision:
+            raise service.TriageError("override needs --failure ID --decision D --rationale R")
+        service.override(db, args.failure, args.decision, args.rationale, args.priority, args.by)
+        print(f"failure {args.failure}: {args.decision}")
+        return 0
+    if args.action == "group":
+        if not args.fingerprint or not args.decision:
+            raise service.TriageError("group needs --fingerprint F --decision D --rationale R")
+        n = service.triage_group(
+            db, args.fingerprint, args.decision, args.rationale, args.priority, args.by
+        )
+        print(f"{n} failures with fingerprint {args.fingerprint}: {args.decision}")
+        return 0
+    analytics = Analytics(db)
+    try:
+        if args.action == "suggest":
+            items = service.suggest(analytics, thresholds, args.failure)
+            rows = [
+                {
+                    "failure_id": i.failure_id,
+                    "workflow": i.key[0],
+                    "test_file": i.key[1],
+                    "test_name": i.key[2],
+                    "fingerprint": i.fingerprint,
+                    "decision": i.suggestion.decision,
+                    "priority": i.suggestion.priority,
+                    "confidence": i.suggestion.confidence,
+                    "rules": list(i.suggestion.rules),
+                    "rationale": i.suggestion.rationale,
+                }
+                for i in items
+            ]
+            if args.json:
+                _print_json({"suggestions": rows})
+            else:
+                for r in rows:
+                    print(
+                        f"{r['failure_id']:>8} {r['decision']:12} p{r['priority']} "
+                        f"{r['test_name']}\n         {r['rationale']}"
+                    )
+            return 0
+        frame = service.agreement(analytics)
+        if args.json:
+            print(frame.to_json(orient="records"))
+        elif frame.empty or not int(frame.iloc[0]["reviewed"]):
+            print("no person has reviewed a suggestion yet")
+        else:
+            for row in frame.itertuples(index=False):
+                print(
+                    f"{row.scope:8} {row.bucket:16} {int(row.kept):>6}/{int(row.reviewed):<6}"
+                    f" {row.agreement:6.1%}"
+                )
+        return 0
+    finally:
+        analytics.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pmdata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -327,6 +404,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the CLI's JSON shape")
     root_arg(p)
     p.set_defaults(func=cmd_openspec)
+
+    p = sub.add_parser("triage", help="classify failures; record what a person decides")
+    p.add_argument("action", choices=["run", "suggest", "agreement", "override", "group"])
+    p.add_argument("--failure", type=int, help="a failure id (suggest, override)")
+    p.add_argument("--fingerprint", help="with group: the error fingerprint")
+    p.add_argument("--decision", choices=["needs_spec", "one_off_fix", "ignore", "pending"])
+    p.add_argument("--rationale", default="", help="why (override, group)")
+    p.add_argument("--priority", type=int, help="1 (low) to 5 (urgent)")
+    p.add_argument("--by", default=os.environ.get("USER", "someone"), help="who decides")
+    p.add_argument("--refresh", action="store_true", help="with run: redo undecided suggestions")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    db_arg(p)
+    p.set_defaults(func=cmd_triage)
 
     p = sub.add_parser("demo", help="write a deterministic demo data set into DIR")
     p.add_argument("dir", type=Path, help="writes DIR/pmdash.db and DIR/projects/<name>/openspec/")

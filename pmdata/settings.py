@@ -44,6 +44,20 @@ class Settings(BaseModel):
     rescan_seconds: int = Field(300, ge=1, description="How often project roots are rescanned.")
     cache_ttl_seconds: int = Field(300, ge=1, description="How long parsed OpenSpec trees live.")
     idle_minutes: int = Field(5, ge=1, description="A session with no event for this long is idle.")
+    persistent_after: int = Field(
+        5,
+        ge=2,
+        description="Triage: this many failed runs in a row up to the latest is PERSISTENT.",
+    )
+    recurring_after: int = Field(
+        3, ge=2, description="Triage: this many failures of one test is RECURRING."
+    )
+    flaky_flips: int = Field(
+        2, ge=1, description="Triage: this many pass/fail flips (or one pass on retry) is FLAKY."
+    )
+    password: str | None = Field(
+        None, description="A shared password guarding the dashboard (best kept in secrets.toml)."
+    )
     demo_dir: Path = Field(
         Path(".demo"), description="Where `make run` builds the demo data when no db is set."
     )

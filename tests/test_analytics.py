@@ -30,7 +30,11 @@ def test_query_runs_on_a_freshly_migrated_fixture(fixture_db, name):
     assert frame is not None
 
 
-@pytest.mark.parametrize("name", QUERIES)
+# A to-do list that the demo has already worked through (the demo runs triage).
+EMPTY_ON_DEMO = {"untriaged_failures"}
+
+
+@pytest.mark.parametrize("name", [q for q in QUERIES if q not in EMPTY_ON_DEMO])
 def test_query_answers_on_demo_data(demo_dir, name):
     frame = Analytics(demo_dir / "pmdash.db").run(
         name, **({"days": 100_000} if "days" in {p.name for p in load_query(name).params} else {})

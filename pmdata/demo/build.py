@@ -18,6 +18,7 @@ from pmdata.demo import homelab_data as data
 from pmdata.demo.openspec_tree import write_tree
 from pmdata.errors import PmdashError
 from pmdata.store.migrations import migrate
+from pmdata.triage.service import run_triage
 
 DEMO_PROJECTS = ["storefront", "billing-api", "notes-app", "homelab-portal"]
 DB_NAME = "pmdash.db"
@@ -117,6 +118,9 @@ def build_demo(
         con.commit()
     finally:
         con.close()
+    # The real classifier on the demo's real history: every other failure gets a suggestion,
+    # and the people's decisions above get the suggestion they are measured against.
+    counts["classified"] = run_triage(tmp_db, now=now)["classified"]
 
     # Swap in: the new database and trees replace whatever an earlier demo left.
     for suffix in ("-wal", "-shm"):
@@ -217,7 +221,7 @@ def _fill_agents(con: sqlite3.Connection, rng: random.Random, names: list[str], 
             triaged += 1
         if latest[name]:
             failure = latest[name][-1]
-            _triage(con, failure[0], now, decision="ignore", human=True, suggested="one_off_fix")
+            _triage(con, failure[0], now, decision="ignore", human=True)
             _remediation(con, failure, "fixed", now, agent=None)
             triaged += 1
     return {"sessions": sessions, "hooks": hooks, "triaged": triaged}
@@ -231,11 +235,11 @@ def _first_change_id(con: sqlite3.Connection, project: str, index: int) -> str:
     return ids[index % len(ids)] if ids else "initial-change"
 
 
-def _triage(con, failure_id: int, now: int, decision: str, human: bool, suggested=None) -> int:
+def _triage(con, failure_id: int, now: int, decision: str, human: bool) -> int:
+    """A person's decision; the classifier's suggestion is filled in by `run_triage` later."""
     cur = con.execute(
         "INSERT INTO error_triage (test_failure_id, decision, rationale, priority, created_at,"
-        " updated_at, suggested_decision, suggested_priority, suggested_confidence,"
-        " suggested_rationale, decided_by, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " updated_at, decided_by, decided_at) VALUES (?,?,?,?,?,?,?,?)",
         (
             failure_id,
             decision,
@@ -243,10 +247,6 @@ def _triage(con, failure_id: int, now: int, decision: str, human: bool, suggeste
             4 if decision == "needs_spec" else 2,
             now - 3600,
             now - 3600,
-            suggested or decision,
-            4 if decision == "needs_spec" else 2,
-            0.8,
-            "Demo suggestion.",
             "demo" if human else None,
             now - 3600 if human else None,
         ),

@@ -112,6 +112,21 @@ def _test_results(conn: Connection) -> list[str]:
     return _create_missing(conn, [schema.test_results])
 
 
+@migration("triage_one_row_per_failure")
+def _triage_unique(conn: Connection) -> list[str]:
+    # One triage row per failure, so two `triage run`s at once cannot both insert one.
+    if "uq_triage_failure" in _indexes(conn):
+        return []
+    duplicates = conn.exec_driver_sql(
+        "SELECT count(*) FROM (SELECT test_failure_id FROM error_triage "
+        "GROUP BY test_failure_id HAVING count(*) > 1)"
+    ).scalar()
+    if duplicates:
+        return [f"kept error_triage as it is: {duplicates} failures have several rows"]
+    conn.exec_driver_sql("CREATE UNIQUE INDEX uq_triage_failure ON error_triage (test_failure_id)")
+    return ["created index uq_triage_failure"]
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "

@@ -1,0 +1,105 @@
+"""Error fingerprints: one root cause, one fingerprint, across tests, runs and projects.
+
+The message is normalised the way failure-triage tools do (ANSI codes, times, ids, numbers,
+quoted values and paths out), then its first line and any Playwright `Locator:` line are hashed.
+The test's own name is not part of it: two tests broken by one bug share a fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+# (pattern, replacement, cheap test for whether it can match at all). Applied in order, the
+# specific shapes before the bare numbers they contain; the guards skip most regexes on most
+# messages, which is what keeps 100,000 fingerprints under a second.
+_has_digit = re.compile(r"\d").search
+
+
+_REPLACEMENTS = [
+    (
+        re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"),
+        "<time>",
+        lambda t: "-" in t and ":" in t,
+    ),
+    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b"), "<time>", lambda t: ":" in t),
+    (
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
+        "<uuid>",
+        lambda t: "-" in t,
+    ),
+    (re.compile(r"\b0x[0-9a-f]+\b", re.I), "<hex>", lambda t: "0x" in t or "0X" in t),
+    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.I), "<hex>", _has_digit),
+    (
+        re.compile(r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0):\d+"),
+        "<host>",
+        lambda t: "localhost:" in t or ".0.0.1:" in t or "0.0.0.0:" in t,
+    ),
+    (
+        re.compile(r"(?:/tmp|/var/folders|/private/var)/[^\s'\"`)]+"),
+        "<tmp>",
+        lambda t: "/tmp/" in t or "/var/" in t,
+    ),
+    (re.compile(r":\d+:\d+\b"), ":<line>", lambda t: ":" in t),
+    (
+        re.compile(r"\b\d+(\.\d+)?\s*(ms|s|sec|seconds|m|min)\b"),
+        "<duration>",
+        _has_digit,
+    ),
+    (
+        re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`"),
+        "<str>",
+        lambda t: '"' in t or "'" in t or "`" in t,
+    ),
+    (re.compile(r"#\d+\b"), "#<n>", lambda t: "#" in t),
+    (re.compile(r"\b\d+(\.\d+)?\b"), "<n>", _has_digit),
+]
+
+_LOCATOR = re.compile(r"^\s*Locator:\s*(.+)$", re.M)
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def normalise(line: str) -> str:
+    for pattern, replacement, may_match in _REPLACEMENTS:
+        if may_match(line):
+            line = pattern.sub(replacement, line)
+    return " ".join(line.split())
+
+
+# Every shape above treats all digits alike, so messages that differ only in their digits
+# have the same signature: they share one cache entry (a suite breaks the same way every run,
+# with new numbers each time).
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+
+
+def signature(error: str | None) -> str:
+    """The normalised text a fingerprint is made of (shown on a failure's page)."""
+    return _signature((error or "").translate(_ZERO_DIGITS))
+
+
+@lru_cache(maxsize=65536)
+def _signature(error: str) -> str:
+    text = strip_ansi(error).strip()
+    if not text:
+        return "(no error message)"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    parts = [normalise(first)]
+    locator = _LOCATOR.search(text)
+    if locator:
+        parts.append("Locator: " + normalise(locator.group(1)))
+    return "\n".join(parts)
+
+
+def fingerprint(error: str | None) -> str:
+    """16 hex characters naming the root cause of an error message."""
+    return _hash(signature(error))
+
+
+@lru_cache(maxsize=65536)
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]

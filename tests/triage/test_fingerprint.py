@@ -1,0 +1,32 @@
+from pmdata.triage.fingerprint import fingerprint, signature
+
+PW = (
+    "Error: \x1b[2mexpect(\x1b[22m\x1b[31mlocator\x1b[39m\x1b[2m).\x1b[22mtoHaveText\x1b[2m("
+    "\x1b[22m\x1b[32mexpected\x1b[39m\x1b[2m)\x1b[22m failed\n\nLocator:  getByTestId('total')\n"
+    'Expected: \x1b[32m"$30.00"\x1b[39m\nReceived: \x1b[31m"$25.00"\x1b[39m\n'
+)
+
+
+def test_ansi_numbers_ids_times_and_quotes_are_normalised():
+    a = "Error: request 3f2a9c1e-1111-4222-8333-444455556666 failed at 2026-11-24T12:00:01Z"
+    b = "Error: request 9e2a9c1e-aaaa-4bbb-8ccc-ddddeeeeffff failed at 2026-11-25T09:13:44Z"
+    a, b = a + " after 350ms", b + " after 20ms"
+    assert fingerprint(a) == fingerprint(b)
+    assert signature(a) == "Error: request <uuid> failed at <time> after <duration>"
+    assert signature("at page.ts:12:7 value 'abc' on localhost:3000 id 0xdeadbeef #42") == (
+        "at page.ts:<line> value <str> on <host> id <hex> #<n>"
+    )
+
+
+def test_playwright_messages_keep_the_locator():
+    sig = signature(PW)
+    assert "\x1b" not in sig
+    assert sig.startswith("Error: expect(locator).toHaveText(expected) failed")
+    assert "Locator: getByTestId(<str>)" in sig
+    assert fingerprint(PW.replace("total", "subtotal")) == fingerprint(PW)  # quoted: same cause
+
+
+def test_different_causes_differ_and_tests_do_not_matter():
+    assert fingerprint("Error: Test timeout of 1000ms exceeded.") != fingerprint(PW)
+    assert fingerprint("TypeError: x is undefined") == fingerprint("TypeError: x is undefined")
+    assert fingerprint(None) == fingerprint("") and signature(None) == "(no error message)"
