@@ -1,88 +1,69 @@
-"""pmdash: the Streamlit entry point. Lays out the overview; every number comes from pmdata."""
+"""pmdash: the frame every page runs inside — settings, the password gate, the URL-bound filters
+and the navigation. Pages live in app_pages/ (a `pages/` folder beside this file would switch on
+Streamlit's legacy discovery, which serves a cold deep link without this frame)."""
 
 from __future__ import annotations
 
-import pandas as pd
-import plotly.express as px
+import hmac
+
 import streamlit as st
 
-from pmdata.analytics import Analytics
+from app_pages import common
 from pmdata.errors import PmdashError
-from pmdata.settings import load_settings
 
 st.set_page_config(page_title="pmdash", page_icon=":material/dashboard:", layout="wide")
 
-
-@st.cache_resource
-def analytics(db_path: str) -> Analytics:
-    return Analytics(db_path)
-
-
-@st.cache_data(ttl=5, show_spinner=False)
-def run_query(db_path: str, name: str, **params) -> pd.DataFrame:
-    return analytics(db_path).run(name, **params)
-
-
-def empty_state(message: str) -> None:
-    st.info(message)
-    st.markdown(
-        "Point pmdash at the homelab database with `PMDASH_DB=/path/to/claude.db`, "
-        "or run `make run` without it to explore the demo data set."
-    )
-
-
-st.title("pmdash")
-st.caption(
-    "Planned work (OpenSpec), failing tests (Playwright) and the agents on them, in one view."
-)
-
 try:
-    settings = load_settings()
+    settings = common.settings()
 except PmdashError as exc:
     st.error(f"Configuration problem: {exc}")
     st.stop()
 
-if settings.db is None:
-    empty_state("No database is configured.")
+
+def password_gate() -> None:
+    """An optional shared password for the home network (PMDASH_PASSWORD or secrets.toml)."""
+    expected = settings.password
+    if not expected or st.session_state.get("signed_in"):
+        return
+    with st.form("sign_in"):
+        given = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in"):
+            if hmac.compare_digest(given.encode(), expected.encode()):
+                st.session_state["signed_in"] = True
+                st.rerun()
+            st.error("Wrong password.")
     st.stop()
 
-db = str(settings.db)
+
+password_gate()
+
+with st.sidebar:
+    st.markdown("### pmdash")
+    try:
+        filters = common.filter_widgets()
+    except PmdashError as exc:
+        st.error(str(exc))
+    if settings.readonly:
+        st.caption(":material/lock: Read-only: write forms are hidden.")
+
+PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title, icon
+    ("all_work", "All Work", ":material/list:"),
+    ("specs", "Specs", ":material/description:"),
+    ("errors", "Errors", ":material/error:"),
+    ("sessions", "Sessions", ":material/smart_toy:"),
+]
+enabled = [p for p in PAGES if p[0] not in settings.disable]
+if not enabled:
+    st.info("Every page is turned off (PMDASH_DISABLE). Remove a name from it to bring it back.")
+    st.stop()
+page = st.navigation(
+    [
+        st.Page(f"app_pages/{key}.py", title=title, icon=icon, url_path=key, default=n == 0)
+        for n, (key, title, icon) in enumerate(enabled)
+    ],
+    position="top",
+)
 try:
-    summary = run_query(db, "database_summary").iloc[0]
-except PmdashError as exc:
+    page.run()
+except PmdashError as exc:  # a missing table, a corrupt file: say so, keep the frame serving
     st.error(str(exc))
-    st.stop()
-
-cols = st.columns(5)
-cols[0].metric("Projects", int(summary["projects"]))
-cols[1].metric("Test runs", int(summary["runs"]))
-cols[2].metric("Failures", int(summary["failures"]))
-cols[3].metric("Running sessions", int(summary["running_sessions"]))
-cols[4].metric("Triaged", int(summary["triaged"]))
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Failure trend")
-    trend = run_query(db, "failure_trend_by_day", days=30)
-    if trend.empty:
-        st.caption("No failures in the last 30 days.")
-    else:
-        st.plotly_chart(px.bar(trend, x="day", y="failures"), width="stretch")
-with right:
-    st.subheader("Most failing tests")
-    top = run_query(db, "failures_by_test", days=30, limit=10)
-    if top.empty:
-        st.caption("No failing tests in the last 30 days.")
-    else:
-        st.dataframe(
-            top[["test_name", "workflow_name", "occurrences", "last_seen"]],
-            hide_index=True,
-            width="stretch",
-        )
-
-st.subheader("Agent sessions")
-sessions = run_query(db, "sessions_overview", limit=20)
-if sessions.empty:
-    st.caption("No agent sessions recorded yet: wire the Claude Code hooks (see README).")
-else:
-    st.dataframe(sessions, hide_index=True, width="stretch")

@@ -1,33 +1,207 @@
+"""Every page in AppTest on the real demo data: the frame, URL-bound filters, forms that write
+exactly what they should, read-only mode, the password, page switches and empty states."""
+
+import shutil
+import sqlite3
+
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from pmdata.openspec.tree import OpenSpecTree
+from tests.conftest import ROOT, rows
 
 APP = str(ROOT / "app.py")
+PAGES = [
+    "app_pages/all_work.py",
+    "app_pages/specs.py",
+    "app_pages/errors.py",
+    "app_pages/sessions.py",
+]
 
 
-def test_overview_shows_the_demo_numbers(demo_dir, monkeypatch):
-    monkeypatch.setenv("PMDASH_DB", str(demo_dir / "pmdash.db"))
-    at = AppTest.from_file(APP, default_timeout=30).run()
+@pytest.fixture
+def demo(demo_dir, tmp_path, monkeypatch):
+    """A private copy of the demo (forms write to it), wired in through the environment."""
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_dir, copy)
+    monkeypatch.setenv("PMDASH_DB", str(copy / "pmdash.db"))
+    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(copy / "projects"))
+    monkeypatch.setenv("PMDASH_STATE_DIR", str(tmp_path / "state"))
+    for var in ("PMDASH_READONLY", "PMDASH_DISABLE", "PMDASH_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)  # no secrets.toml
+    return copy
+
+
+def open_page(page: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_inside_the_frame(demo, page):
+    at = open_page(page)
+    assert at.selectbox(key="project") is not None  # the frame ran: filters are there
+    assert at.title and not at.error
+    at.run()  # and on a rerun too
+    assert at.selectbox(key="project") is not None and not at.exception
+
+
+def test_filters_round_trip_through_the_url(demo):
+    at = open_page(PAGES[2], project="storefront", status=["needs_spec"], q="cart")
+    assert at.selectbox(key="project").value == "storefront"
+    assert at.multiselect(key="status").value == ["needs_spec"]
+    assert at.text_input(key="q").value == "cart"
+    assert at.title[0].value == "Errors · storefront"
+    assert "storefront" in at.caption[0].value  # breadcrumbs
+    table = at.dataframe[0].value
+    assert set(table["project"]) == {"storefront"} and set(table["decision"]) == {"needs_spec"}
+    assert at.query_params["project"] in ("storefront", ["storefront"])
+
+
+def test_all_work_orders_specs_and_errors_by_one_priority(demo):
+    at = open_page(PAGES[0])
+    table = at.dataframe[0].value
+    assert set(table["kind"]) == {"spec", "error"}
+    assert list(table["priority"]) == sorted(table["priority"], reverse=True)
+    assert table["link"].str.startswith("/").all()
+
+
+def failure_of(db, project):
+    return rows(
+        db,
+        "SELECT t.test_failure_id FROM error_triage t JOIN test_failures f"
+        " ON f.id = t.test_failure_id JOIN reports r ON r.id = f.report_id"
+        " WHERE r.project = ? AND t.decided_by IS NULL LIMIT 1",
+        project,
+    )[0][0]
+
+
+def test_a_failure_permalink_and_the_override_form(demo):
+    db = demo / "pmdash.db"
+    failure_id = failure_of(db, "storefront")
+    at = open_page(PAGES[2], project="storefront", failure=str(failure_id))
+    assert any("Why (classifier)" in m.value for m in at.markdown)
+    before = rows(db, "SELECT * FROM error_triage WHERE test_failure_id != ?", failure_id)
+    next(s for s in at.selectbox if s.label == "Decision").select("ignore")
+    at.text_area[0].input("known upstream outage")
+    at.button(key="FormSubmitter:override-Save decision").click().run()
     assert not at.exception
-    assert at.title[0].value == "pmdash"
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Projects"] == "4"
-    assert int(metrics["Failures"]) > 0
-    assert at.dataframe, "sessions and failing tests are listed"
+    [(decision, rationale, who)] = rows(
+        db,
+        "SELECT decision, rationale, decided_by FROM error_triage WHERE test_failure_id = ?",
+        failure_id,
+    )
+    assert (decision, rationale) == ("ignore", "known upstream outage") and who
+    assert rows(db, "SELECT * FROM error_triage WHERE test_failure_id != ?", failure_id) == before
 
 
-def test_no_database_explains_what_to_do(monkeypatch, tmp_path):
+def test_a_failure_of_another_project_is_not_shown_under_this_one(demo):
+    db = demo / "pmdash.db"
+    other = failure_of(db, "billing-api")
+    at = open_page(PAGES[2], project="storefront", failure=str(other))
+    assert "belongs to billing-api" in at.warning[0].value
+    assert not at.button  # no form can write to the other project
+
+
+def test_create_a_proposal_from_the_specs_page(demo):
+    at = open_page(PAGES[1], project="notes-app")
+    form = {t.label: t for t in at.text_input}
+    form["Title"].input("Add dark mode")
+    at.text_area[0].input("People read notes at night and the white page hurts.")
+    at.text_area[1].input("Add a dark theme\nRemember the choice")
+    at.button(key="FormSubmitter:create_proposal-Create proposal").click().run()
+    assert not at.exception
+    tree = OpenSpecTree(demo / "projects" / "notes-app" / "openspec")
+    assert "add-dark-mode" in tree.change_ids()
+    assert not (
+        demo / "projects" / "storefront" / "openspec" / "changes" / "add-dark-mode"
+    ).exists()
+
+
+def test_archive_form_shows_validation_and_needs_confirmation(demo):
+    tree = OpenSpecTree(demo / "projects" / "storefront" / "openspec")
+    change = sorted(tree.change_ids(include_dot=False))[0]
+    at = open_page(PAGES[1], project="storefront", change=change)
+    assert any(s.value in ("Valid",) for s in at.success) or at.error
+    at.button(key="FormSubmitter:archive-Archive").click().run()
+    assert change in tree.change_ids()  # not confirmed: nothing moved
+    confirm = next(c for c in at.checkbox if c.label.startswith("Yes, archive"))
+    confirm.check()
+    force = [c for c in at.checkbox if c.label.startswith("Archive even")]
+    if force:
+        force[0].check()
+    at.button(key="FormSubmitter:archive-Archive").click().run()
+    assert change not in tree.change_ids()
+    assert any(name.endswith(change) for name in tree.archived_ids())
+
+
+def test_readonly_removes_every_write_form(demo, monkeypatch):
+    monkeypatch.setenv("PMDASH_READONLY", "1")
+    db = demo / "pmdash.db"
+    at = open_page(PAGES[2], project="storefront", failure=str(failure_of(db, "storefront")))
+    assert not at.button
+    at = open_page(PAGES[1], project="notes-app")
+    assert not at.button and not at.text_area
+
+
+def test_a_shared_password_guards_the_app(demo, monkeypatch):
+    monkeypatch.setenv("PMDASH_PASSWORD", "hunter2")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.title and at.text_input[0].label == "Password"
+    at.text_input[0].input("wrong")
+    at.button[0].click().run()
+    assert "Wrong password" in at.error[0].value and not at.title
+    at.text_input[0].input("hunter2")
+    at.button[0].click().run()
+    assert at.title[0].value == "All Work"
+
+
+def test_pages_can_be_switched_off(demo, monkeypatch):
+    monkeypatch.setenv("PMDASH_DISABLE", "all_work,errors")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and at.title[0].value == "Specs"  # the first page left
+
+
+def test_no_database_and_no_projects_explain_what_to_do(tmp_path, monkeypatch):
     monkeypatch.delenv("PMDASH_DB", raising=False)
-    monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml here
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
-    assert "No database is configured" in at.info[0].value
+    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(tmp_path / "nowhere"))
+    monkeypatch.chdir(tmp_path)
+    for page in PAGES:
+        at = open_page(page)
+        assert at.info, page
+    assert "No database is configured" in open_page(PAGES[2]).info[0].value
+    assert "No OpenSpec projects found" in open_page(PAGES[1]).info[0].value
 
 
-def test_corrupt_database_is_a_message_not_a_crash(monkeypatch, tmp_path):
+def test_corrupt_database_is_a_message_not_a_crash(tmp_path, monkeypatch):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"not sqlite" * 100)
     monkeypatch.setenv("PMDASH_DB", str(bad))
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
-    assert "not a SQLite database" in at.error[0].value
+    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    at = open_page(PAGES[2])
+    assert any("not a SQLite database" in e.value for e in at.error)
+
+
+def test_a_missing_table_is_a_message(tmp_path, monkeypatch):
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).execute("CREATE TABLE unrelated (x)").connection.close()
+    monkeypatch.setenv("PMDASH_DB", str(db))
+    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    at = open_page(PAGES[2])
+    assert any("pmdata migrate" in e.value for e in at.error)
+
+
+def test_sessions_show_states_and_idle_minutes(demo):
+    at = open_page(PAGES[3])
+    table = at.dataframe[0].value
+    states = set(table["state_text"].str.replace(r"\d+", "N", regex=True))
+    assert {"running", "finished"} <= states or "idle for N min" in states
+    assert {m.label for m in at.metric} == {"Running", "Idle", "Finished"}

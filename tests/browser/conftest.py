@@ -40,14 +40,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 6
     pytest.fail(f"streamlit not healthy after {timeout}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_dir, tmp_path_factory):
+def serve(demo: Path, log: Path):
+    """`streamlit run app.py` on a demo folder; yields the base URL, stops the server after."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {
         **os.environ,
-        "PMDASH_DB": str(demo_dir / "pmdash.db"),
-        "PMDASH_PROJECT_ROOTS": str(demo_dir / "projects"),
+        "PMDASH_DB": str(demo / "pmdash.db"),
+        "PMDASH_PROJECT_ROOTS": str(demo / "projects"),
+        "PMDASH_STATE_DIR": str(log.parent / "state"),
     }
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -76,6 +76,19 @@ def app_url(demo_dir, tmp_path_factory):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def served_demo(demo_dir, tmp_path_factory) -> Path:
+    """A copy of the demo the browser may write to (a triage override, say)."""
+    copy = tmp_path_factory.mktemp("served") / "demo"
+    shutil.copytree(demo_dir, copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def app_url(served_demo, tmp_path_factory):
+    yield from serve(served_demo, tmp_path_factory.mktemp("streamlit") / "server.log")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,119 @@
+"""All Work: specs and errors in one list by priority, counts by status, and a live feed."""
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from pmdata.errors import PmdashError
+from pmdata.work import work_items
+
+common.header("All Work")
+f = common.current_filters()
+st.caption(
+    "Priority 5 is the most urgent. An error keeps its triage priority; a change in progress "
+    "counts 4, a draft 3, a complete one 2, and +1 when it fails validation."
+)
+
+
+@st.fragment(run_every="5s")
+def live_view():
+    changes = common.changes_frame(f)
+    failures = pd.DataFrame()
+    if common.db():
+        try:
+            failures = common.run("failing_tests", **common.filter_params(f))
+        except PmdashError as exc:
+            st.error(str(exc))
+    if failures.empty:
+        failures = pd.DataFrame(
+            columns=[
+                "failure_id",
+                "project",
+                "test_name",
+                "decision",
+                "priority",
+                "classification",
+                "occurrences",
+                "last_seen",
+            ]
+        )
+    items = work_items(changes, failures, f)
+    if changes.empty and failures.empty:
+        st.info(
+            "Nothing to show yet. Projects appear when a folder under PMDASH_PROJECT_ROOTS holds "
+            "an openspec/ tree; failures when Playwright reports are ingested "
+            "(`pmdata ingest playwright REPORT --project NAME`)."
+        )
+        return
+    counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
+    cols = st.columns(4)
+    cols[0].metric("Changes in flight", int((changes["state"] == "in-progress").sum()))
+    cols[1].metric("Drafts", int((changes["state"] == "draft").sum()))
+    cols[2].metric("Failing tests", len(failures))
+    cols[3].metric("Need a spec", int((failures["decision"] == "needs_spec").sum()))
+    items = items.assign(
+        link=[
+            common.permalink("specs", project=p, change=r)
+            if k == "spec"
+            else common.permalink("errors", failure=r)
+            for k, p, r in zip(items["kind"], items["project"], items["ref"], strict=True)
+        ]
+    )
+    left, right = st.columns([3, 1])
+    with left:
+        st.subheader("Work by priority")
+        st.dataframe(
+            items[
+                ["priority", "kind", "project", "title", "status", "detail", "active_at", "link"]
+            ],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "priority": st.column_config.ProgressColumn(
+                    "Priority", min_value=0, max_value=5, format="%d"
+                ),
+                "active_at": st.column_config.DatetimeColumn("Last activity", format="distance"),
+                "link": st.column_config.LinkColumn("Open", display_text="open"),
+            },
+        )
+    with right:
+        st.subheader("By status")
+        st.dataframe(counts, hide_index=True, width="stretch")
+    st.subheader("Latest events")
+    events = []
+    if common.db():
+        try:
+            feed = common.run("latest_events", project=f.project, limit=30)
+            events = [
+                {
+                    "when": pd.Timestamp(r.event_at, unit="s", tz="UTC"),
+                    "kind": r.kind,
+                    "project": r.project,
+                    "what": r.what,
+                }
+                for r in feed.itertuples(index=False)
+            ]
+        except PmdashError as exc:
+            st.error(str(exc))
+    for c in changes.sort_values("last_modified", ascending=False).head(10).itertuples():
+        events.append(
+            {
+                "when": pd.Timestamp(c.last_modified),
+                "kind": "spec edit",
+                "project": c.project,
+                "what": f"{c.id}: {c.title}",
+            }
+        )
+    if events:
+        feed = pd.DataFrame(events).sort_values("when", ascending=False).head(30)
+        st.dataframe(
+            feed,
+            hide_index=True,
+            width="stretch",
+            column_config={"when": st.column_config.DatetimeColumn("When", format="distance")},
+        )
+    else:
+        st.caption("No events yet.")
+
+
+live_view()

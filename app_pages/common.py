@@ -1,0 +1,206 @@
+"""The app layer shared by every page: settings, cached readers keyed on what changed, the
+URL-bound filters and small presentation helpers. pmdata never imports Streamlit; this does."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from pmdata.analytics import Analytics, file_version
+from pmdata.errors import PmdashError
+from pmdata.openspec.index import ProjectIndex
+from pmdata.settings import Settings, load_settings
+from pmdata.work import STATUSES, Filters
+
+PAGES = {"all_work": "All Work", "specs": "Specs", "errors": "Errors", "sessions": "Sessions"}
+
+
+def settings() -> Settings:
+    # Not cached: it is a few environment lookups, and a changed setting must show at once.
+    return load_settings()
+
+
+@st.cache_resource
+def analytics(db: str) -> Analytics:
+    # One columnar snapshot per process, shared by every browser session.
+    return Analytics(db, snapshot=True)
+
+
+@st.cache_resource
+def project_index(roots: tuple[str, ...], ttl: int, rescan: int) -> ProjectIndex:
+    from pmdata.openspec.cache import TreeCache
+
+    index = ProjectIndex(list(roots), TreeCache(ttl_seconds=ttl), rescan_seconds=rescan)
+    index.warm()  # parse every project once at start: the first view does not wait
+    return index
+
+
+def index() -> ProjectIndex:
+    s = settings()
+    return project_index(
+        tuple(str(r) for r in s.project_roots), s.cache_ttl_seconds, s.rescan_seconds
+    )
+
+
+def db() -> str | None:
+    s = settings()
+    return str(s.db) if s.db else None
+
+
+def db_token() -> tuple:
+    """Changes when the database file does: cached reads are keyed on it."""
+    path = db()
+    return file_version(__import__("pathlib").Path(path)) if path else ()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def query(name: str, token: tuple, **params) -> pd.DataFrame:
+    """A named query, re-run only when the database changed (token) or the params differ."""
+    return analytics(db()).run(name, **params)
+
+
+def run(name: str, **params) -> pd.DataFrame:
+    return query(name, db_token(), **params)
+
+
+# -- filters -----------------------------------------------------------------------------------
+def project_names() -> list[str]:
+    names = {p.name for p in index().projects()}
+    if db():
+        try:
+            names |= set(run("failing_tests")["project"].dropna())
+            names |= set(run("session_activity")["project"].dropna())
+        except PmdashError:
+            pass
+    return sorted(names)
+
+
+def filter_widgets() -> Filters:
+    """The sidebar filters, bound to the URL so every view is a shareable link."""
+    st.selectbox(
+        "Project",
+        project_names(),
+        key="project",
+        bind="query-params",
+        index=None,
+        placeholder="All projects",
+    )
+    st.multiselect("Status", STATUSES, key="status", bind="query-params")
+    st.date_input(
+        "Dates",
+        value=(),
+        key="dates",
+        bind="query-params",
+        max_value=date.today() + timedelta(days=1),
+    )
+    st.text_input("Search", key="q", bind="query-params", placeholder="title, test, change id")
+    return current_filters()
+
+
+def current_filters() -> Filters:
+    state = st.session_state
+    dates = state.get("dates") or ()
+    since = dates[0] if len(dates) >= 1 else None
+    until = dates[1] if len(dates) >= 2 else since
+    return Filters(
+        project=state.get("project") or None,
+        status=tuple(state.get("status") or ()),
+        since=since,
+        until=until,
+        q=state.get("q") or "",
+    )
+
+
+def filter_params(f: Filters) -> dict:
+    since, until = f.epoch_range()
+    return {"project": f.project, "since": since, "until": until}
+
+
+# -- presentation ------------------------------------------------------------------------------
+def header(page: str, *trail: str) -> None:
+    """Page title and breadcrumbs naming the selected project, so a shared link says its scope."""
+    f = current_filters()
+    scope = f.project or "All projects"
+    st.title(f"{page} · {scope}" if f.project else page)
+    st.caption(" › ".join(["pmdash", scope, page, *trail]))
+
+
+def readonly() -> bool:
+    return settings().readonly
+
+
+def who() -> str:
+    user = getattr(st, "user", None)
+    name = None
+    try:
+        name = user.get("email") if user is not None else None
+    except Exception:  # st.user without auth configured
+        name = None
+    return st.session_state.get("who") or name or "dashboard"
+
+
+def no_database() -> None:
+    st.info(
+        "No database is configured, so there are no failures or sessions to show. Set "
+        "`PMDASH_DB=/path/to/claude.db` (the homelab database), or run `make run` without it to "
+        "explore the demo data."
+    )
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def permalink(page: str, **params) -> str:
+    """A relative link that opens exactly this item, with the current filters kept."""
+    f = current_filters()
+    query_params = {k: v for k, v in params.items() if v is not None}
+    if f.project:
+        query_params.setdefault("project", f.project)
+    text = "&".join(f"{k}={v}" for k, v in query_params.items())
+    return f"/{page}" + (f"?{text}" if text else "")
+
+
+def changes_frame(f: Filters, include_archived: bool = False) -> pd.DataFrame:
+    """Every change of the chosen project(s), with its validation verdict."""
+    rows = []
+    for project in index().projects():
+        if f.project and project.name != f.project:
+            continue
+        verdicts = index().validation(project)
+        for c in index().summaries(project):
+            if c.state == "archived" and not include_archived:
+                continue
+            verdict = verdicts.get(("change", c.id), {"valid": True, "issues": []})
+            rows.append(
+                {
+                    "project": project.name,
+                    "id": c.id if c.state != "archived" else c.folder,
+                    "title": c.title,
+                    "state": c.state,
+                    "completed": c.completed_tasks,
+                    "total": c.total_tasks,
+                    "progress": c.progress,
+                    "last_modified": c.last_modified,
+                    "valid": c.state == "archived" or verdict["valid"],
+                    "problem": c.problem,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "project",
+            "id",
+            "title",
+            "state",
+            "completed",
+            "total",
+            "progress",
+            "last_modified",
+            "valid",
+            "problem",
+        ],
+    )

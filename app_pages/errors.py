@@ -1,0 +1,257 @@
+"""Errors: failing tests with the classifier's view and people's decisions; charts; a failure's
+own page with its history, fingerprint group and the triage forms."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_pages import common
+from pmdata.errors import PmdashError
+from pmdata.openspec.tree import OpenSpecError
+from pmdata.triage import service
+from pmdata.triage.fingerprint import signature
+from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
+from pmdata.work import DECISIONS, fuzzy_filter
+
+f = common.current_filters()
+if not common.db():
+    common.header("Errors")
+    common.no_database()
+    st.stop()
+
+failure_param = st.query_params.get("failure")
+
+
+def agreement_line() -> None:
+    frame = common.run("triage_agreement")
+    overall = frame[frame["scope"] == "overall"]
+    if overall.empty or not int(overall.iloc[0]["reviewed"]):
+        st.caption("Agreement: no person has reviewed a suggestion yet.")
+        return
+    row = overall.iloc[0]
+    st.metric(
+        "People kept the classifier's decision",
+        f"{row['agreement']:.0%}",
+        help=f"{int(row['kept'])} of {int(row['reviewed'])} reviewed failures (target: > 70%)",
+    )
+
+
+def show_failure(failure_id: int) -> None:
+    detail = common.run("failure_detail", failure_id=failure_id)
+    if detail.empty:
+        common.header("Errors")
+        st.error(f"No failure with id {failure_id}.")
+        return
+    d = detail.iloc[0]
+    if f.project and d["project"] != f.project:
+        common.header("Errors")
+        st.warning(f"Failure {failure_id} belongs to {d['project']}, not {f.project}.")
+        return
+    common.header("Errors", d["test_name"])
+    st.subheader(d["test_name"])
+    st.caption(f"{d['test_file']} · {d['workflow_name']} run {d['run_number']} · {d['failed_at']}")
+    cols = st.columns(4)
+    cols[0].metric("Decision", d["decision"] or "untriaged")
+    cols[1].metric("Priority", "" if pd.isna(d["priority"]) else int(d["priority"]))
+    cols[2].metric("Suggested", d["suggested_decision"] or "—")
+    cols[3].metric(
+        "Confidence",
+        "" if pd.isna(d["suggested_confidence"]) else f"{d['suggested_confidence']:.0%}",
+    )
+    st.markdown(f"**Why (classifier):** {d['suggested_rationale'] or 'not classified yet'}")
+    if d["decided_by"]:
+        st.markdown(f"**Decided by {d['decided_by']}:** {d['rationale']}")
+    if not pd.isna(d["assigned_session_id"]):
+        st.markdown(
+            f"**Session on it:** [{int(d['assigned_session_id'])}]"
+            f"({common.permalink('sessions', session=int(d['assigned_session_id']))})"
+        )
+    if d["spec_change_id"]:
+        st.markdown(
+            f"**Spec change:** [{d['spec_change_id']}]"
+            f"({common.permalink('specs', project=d['project'], change=d['spec_change_id'])})"
+        )
+    runs = common.run("test_runs", workflow=d["workflow_name"], test_name=d["test_name"])
+    st.markdown("#### Run history")
+    st.dataframe(runs, hide_index=True, width="stretch")
+    st.markdown("#### Error")
+    st.code(d["error"] or "(no message)", language="text")
+    with st.expander("Stack trace"):
+        st.code(d["stack_trace"] or "(none)", language="text")
+    st.markdown(f"#### Fingerprint `{d['fingerprint'] or '—'}`")
+    st.code(signature(d["error"]), language="text")
+    group = pd.DataFrame()
+    if d["fingerprint"]:
+        everything = common.run("failing_tests")
+        group = everything[everything["fingerprint"] == d["fingerprint"]]
+        st.dataframe(
+            group[["project", "test_name", "occurrences", "decision"]],
+            hide_index=True,
+            width="stretch",
+        )
+    if common.readonly() or pd.isna(d["triage_id"]):
+        return
+    forms(d, group)
+
+
+def forms(d, group) -> None:
+    override, assign, propose, whole = st.tabs(
+        ["Decide", "Assign a session", "Proposal from this error", "Whole group"],
+        key="form",
+        bind="query-params",
+    )
+    with override, st.form("override", enter_to_submit=False):
+        decision = st.selectbox("Decision", DECISIONS, index=DECISIONS.index(d["decision"]))
+        priority = st.slider("Priority", 1, 5, int(d["priority"]))
+        rationale = st.text_area("Rationale", value="" if not d["decided_by"] else d["rationale"])
+        if st.form_submit_button("Save decision", type="primary"):
+            try:
+                service.override(
+                    common.db(),
+                    int(d["failure_id"]),
+                    decision,
+                    rationale,
+                    priority,
+                    who=common.who(),
+                )
+                st.success("Saved.")
+            except PmdashError as exc:
+                st.error(str(exc))
+    with assign, st.form("assign", enter_to_submit=False):
+        sessions = common.run("session_activity", project=d["project"])
+        free = sessions[sessions["work_item"].isna() & (sessions["status"] == "running")]
+        choice = st.selectbox(
+            "Session",
+            free["id"].tolist(),
+            index=None,
+            placeholder="A running session with no work item",
+        )
+        st.caption(f"Or start one: `PMDASH_WORK_ITEM=error:{int(d['triage_id'])} claude`")
+        if st.form_submit_button("Assign"):
+            try:
+                service.assign_session(common.db(), int(d["failure_id"]), int(choice))
+                st.success(f"Session {choice} is on it.")
+            except (PmdashError, TypeError) as exc:
+                st.error(str(exc) if isinstance(exc, PmdashError) else "Pick a session first.")
+    with propose:
+        project = next((p for p in common.index().projects() if p.name == d["project"]), None)
+        if project is None:
+            st.caption(f"No OpenSpec project named {d['project']} under the project roots.")
+        else:
+            history = common.run(
+                "test_history", workflow=d["workflow_name"], test_name=d["test_name"]
+            )
+            draft = draft_from_failure(
+                d.to_dict(), history.iloc[0].to_dict() if not history.empty else None
+            )
+            with st.form("propose", enter_to_submit=False):
+                title = st.text_input("Title", value=draft.title)
+                why = st.text_area("Why", value=draft.why)
+                what = st.text_area("What changes", value="\n".join(draft.what_changes))
+                if st.form_submit_button(f"Create in {project.name}"):
+                    try:
+                        proposal = draft.model_copy(
+                            update={
+                                "title": title,
+                                "why": why,
+                                "what_changes": [w for w in what.splitlines() if w.strip()],
+                            }
+                        )
+                        new_id = create_proposal_from_failure(
+                            common.db(), project.openspec_path, int(d["failure_id"]), proposal
+                        )
+                        common.index().invalidate(project)
+                        st.success(f"Created `{new_id}`.")
+                    except (PmdashError, OpenSpecError, ValueError) as exc:
+                        st.error(str(exc))
+    with whole, st.form("group", enter_to_submit=False):
+        st.caption(f"{len(group)} failing tests share this fingerprint.")
+        decision = st.selectbox("Decision for all", DECISIONS, key="group_decision")
+        rationale = st.text_area("Rationale", key="group_rationale")
+        if st.form_submit_button("Decide the whole group"):
+            try:
+                n = service.triage_group(
+                    common.db(), d["fingerprint"], decision, rationale, who=common.who()
+                )
+                st.success(f"{n} failures decided.")
+            except PmdashError as exc:
+                st.error(str(exc))
+
+
+if failure_param:
+    try:
+        show_failure(int(failure_param))
+    except ValueError:
+        st.error(f"{failure_param!r} is not a failure id.")
+    st.stop()
+
+common.header("Errors")
+params = common.filter_params(f)
+failing = common.run("failing_tests", **params)
+wanted = f.statuses_in(DECISIONS)
+if wanted:
+    failing = failing[failing["decision"].isin(wanted)]
+failing = fuzzy_filter(failing, ["test_name", "test_file"], f.q)
+agreement_line()
+if failing.empty:
+    st.info(
+        "No failing tests for these filters. Ingest Playwright reports with "
+        "`pmdata ingest playwright REPORT --project NAME`, then `pmdata triage run`."
+    )
+    st.stop()
+failing = failing.assign(
+    link=[common.permalink("errors", failure=i) for i in failing["failure_id"]]
+)
+st.dataframe(
+    failing[
+        [
+            "priority",
+            "project",
+            "test_name",
+            "classification",
+            "decision",
+            "occurrences",
+            "last_seen",
+            "link",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "priority": st.column_config.ProgressColumn(
+            "Priority", min_value=0, max_value=5, format="%d"
+        ),
+        "last_seen": st.column_config.DatetimeColumn("Last seen", format="distance"),
+        "link": st.column_config.LinkColumn("Open", display_text="open"),
+    },
+)
+trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")
+if trend.open:
+    with trend:
+        data = common.run("failure_trend_by_class", **params)
+        st.plotly_chart(
+            px.bar(data, x="day", y="failures", color="classification"), width="stretch"
+        )
+if top.open:
+    with top:
+        most = failing.sort_values("occurrences", ascending=False).head(15)
+        st.plotly_chart(
+            px.bar(most, x="occurrences", y="test_name", orientation="h", color="classification"),
+            width="stretch",
+        )
+if flaky.open:
+    with flaky:
+        data = common.run("flaky_tests", **params)
+        if data.empty:
+            st.caption("No test passed on retry in this range.")
+        else:
+            st.plotly_chart(
+                px.bar(
+                    data,
+                    x="flaky_rate",
+                    y="test_name",
+                    orientation="h",
+                    hover_data=["flaky_runs", "runs"],
+                ),
+                width="stretch",
+            )

@@ -1,0 +1,85 @@
+"""Sessions: running, idle and finished agents, what they use and what they work on."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_pages import common
+from pmdata.sessions import activity_summary, with_states
+from pmdata.work import SESSION_STATES, fuzzy_filter
+
+f = common.current_filters()
+common.header("Sessions")
+if not common.db():
+    common.no_database()
+    st.stop()
+
+
+@st.fragment(run_every="5s")
+def live_sessions():
+    sessions = common.run("session_activity", project=f.project)
+    if sessions.empty:
+        st.info(
+            "No agent sessions yet. Wire Claude Code's hooks with "
+            "`pmdata hook install --project DIR` (see the README)."
+        )
+        return
+    sessions = with_states(sessions, common.now(), common.settings().idle_minutes)
+    wanted = f.statuses_in(SESSION_STATES)
+    if wanted:
+        sessions = sessions[sessions["state"].isin(wanted)]
+    sessions = fuzzy_filter(sessions, ["agent_id", "work_item", "project"], f.q)
+    cols = st.columns(3)
+    for col, state in zip(cols, SESSION_STATES, strict=True):
+        col.metric(state.title(), int((sessions["state"] == state).sum()))
+    chosen = st.query_params.get("session")
+    st.dataframe(
+        sessions[
+            [
+                "id",
+                "project",
+                "state_text",
+                "session_type",
+                "work_item",
+                "last_tool",
+                "tool_calls",
+                "success_rate",
+                "avg_duration_ms",
+            ]
+        ].assign(link=[common.permalink("sessions", session=i) for i in sessions["id"]]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "state_text": "State",
+            "success_rate": st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
+            "link": st.column_config.LinkColumn("Open", display_text="open"),
+        },
+    )
+    calls = common.run("session_tool_calls", since=common.now() - 7 * 86_400)
+    calls = calls[calls["session_id"].isin(sessions["id"])]
+    if not calls.empty:
+        st.subheader("Tool calls")
+        timeline = calls.assign(
+            end=lambda c: c["called_at"] + pd.to_timedelta(c["duration_ms"].fillna(0), unit="ms"),
+            session=lambda c: c["session_id"].astype(str),
+        )
+        timeline["end"] = timeline[["end", "called_at"]].max(axis=1) + pd.Timedelta(seconds=1)
+        st.plotly_chart(
+            px.timeline(timeline, x_start="called_at", x_end="end", y="session", color="tool_name"),
+            width="stretch",
+        )
+        counts = calls.groupby("tool_name").size().rename("calls").reset_index()
+        st.plotly_chart(px.bar(counts, x="tool_name", y="calls"), width="stretch")
+    if chosen:
+        row = sessions[sessions["id"] == int(chosen)]
+        if row.empty:
+            st.warning(f"Session {chosen} is not in this view.")
+            return
+        r = row.iloc[0]
+        st.subheader(f"Session {int(r['id'])} · {r['state_text']}")
+        mine = common.run("session_tool_calls", session_id=int(r["id"]))
+        summary = activity_summary(mine, r["started_at"], r["stopped_at"])
+        st.json(summary)
+
+
+live_sessions()

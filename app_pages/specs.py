@@ -1,0 +1,238 @@
+"""Specs: changes by state with progress and validation; a change's or a spec's own page; the
+create-proposal and archive forms (only for the project on screen)."""
+
+import streamlit as st
+
+from app_pages import common
+from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
+from pmdata.openspec.tree import OpenSpecError
+from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
+from pmdata.work import CHANGE_STATES, fuzzy_filter
+
+f = common.current_filters()
+change_id = st.query_params.get("change")
+spec_id = st.query_params.get("spec")
+projects = {p.name: p for p in common.index().projects()}
+project = projects.get(f.project) if f.project else None
+
+
+def show_change(project, change_id: str) -> None:
+    common.header("Specs", change_id)
+    try:
+        detail = common.index().change(project, change_id)
+    except OpenSpecError as exc:
+        st.error(str(exc))
+        return
+    st.subheader(detail.title)
+    st.caption(
+        f"`{detail.folder}` · {detail.state} · {detail.completed_tasks}/{detail.total_tasks} tasks"
+    )
+    if detail.problem:
+        st.warning(detail.problem)
+    verdict = common.index().validation(project).get(("change", change_id))
+    if verdict:
+        issues = verdict["issues"]
+        (st.success if verdict["valid"] else st.error)(
+            "Valid" if verdict["valid"] else "Fails `openspec validate`"
+        )
+        for i in issues:
+            st.caption(f"{i['level']} · {i['path']}: {i['message']}")
+    proposal, deltas, tasks, design = st.tabs(
+        ["Proposal", "Deltas", "Tasks", "Design"], key="change_tab", bind="query-params"
+    )
+    with proposal:
+        st.markdown(f"#### Why\n{detail.why}\n\n#### What Changes\n{detail.what_changes}")
+        if detail.impact:
+            st.markdown(f"#### Impact\n{detail.impact}")
+    with deltas:
+        if not detail.capabilities:
+            st.caption("No delta specs.")
+        for cap in detail.capabilities:
+            st.markdown(f"#### {cap.capability}")
+            for d in cap.deltas:
+                label = f"{d.operation} · {d.requirement.name}"
+                if d.renamed_from:
+                    label += f" (from {d.renamed_from})"
+                with st.expander(label):
+                    st.markdown(d.requirement.text or "_(name only)_")
+                    for s in d.requirement.scenarios:
+                        st.markdown(f"**Scenario: {s.name}**\n\n{s.text}")
+    with tasks:
+        if not detail.tasks:
+            st.caption("No tasks.")
+        for t in detail.tasks:
+            st.checkbox(t.text, value=t.done, disabled=True, key=f"task-{id(t)}")
+    with design:
+        st.markdown(detail.design or "_No design.md._")
+    if detail.state != "archived" and not common.readonly():
+        archive_form(project, change_id)
+
+
+def archive_form(project, change_id: str) -> None:
+    st.divider()
+    st.subheader("Archive this change")
+    plan, _ = plan_archive(project.openspec_path, change_id)
+    st.write(f"Moves to `changes/archive/{plan.archive_name}/` and applies its deltas:")
+    for u in plan.updates:
+        st.caption(f"{u['spec']}: {u['action']} {u['counts']}")
+    if plan.refusal:
+        st.error(f"Archive would refuse: {plan.refusal}")
+        return
+    if not plan.valid:
+        st.error("Validation fails: archiving anyway needs the force box.")
+    if plan.open_tasks:
+        st.warning(f"{plan.open_tasks} of {plan.total_tasks} tasks are still open.")
+    with st.form("archive", enter_to_submit=False):
+        confirm = st.checkbox(f"Yes, archive {change_id} in {project.name}")
+        force = st.checkbox("Archive even though validation fails") if not plan.valid else False
+        if st.form_submit_button("Archive", type="primary", disabled=False):
+            if not confirm:
+                st.error("Tick the confirmation first.")
+                return
+            try:
+                archive_change(
+                    project.openspec_path, change_id, force=force, accept_open_tasks=True
+                )
+            except (ArchiveRefused, OpenSpecError) as exc:
+                st.error(str(exc))
+                return
+            common.index().invalidate(project)
+            st.success(f"Archived as {plan.archive_name}.")
+            st.query_params.pop("change", None)
+
+
+def show_spec(project, spec_id: str) -> None:
+    common.header("Specs", spec_id)
+    try:
+        spec = common.index().spec(project, spec_id)
+    except OpenSpecError as exc:
+        st.error(str(exc))
+        return
+    st.subheader(spec.id)
+    if spec.problem:
+        st.warning(spec.problem)
+    st.markdown(spec.purpose)
+    for r in spec.requirements:
+        with st.expander(r.name):
+            st.markdown(r.text)
+            for s in r.scenarios:
+                st.markdown(f"**Scenario: {s.name}**\n\n{s.text}")
+
+
+def create_form(project) -> None:
+    with (
+        st.expander("New proposal", icon=":material/add:"),
+        st.form("create_proposal", clear_on_submit=False, enter_to_submit=False),
+    ):
+        title = st.text_input("Title")
+        why = st.text_area("Why")
+        what = st.text_area("What changes (one per line)")
+        capability = st.text_input("Capability for a first requirement (optional)")
+        requirement = st.text_input("Requirement name")
+        text = st.text_input("Requirement (use SHALL)")
+        scenario = st.text_input("Scenario")
+        when = st.text_input("WHEN")
+        then = st.text_input("THEN")
+        if st.form_submit_button("Create proposal", type="primary"):
+            try:
+                first = None
+                if capability.strip():
+                    first = FirstDelta(
+                        capability=capability.strip(),
+                        requirement=requirement,
+                        text=text,
+                        scenario=scenario,
+                        when=when,
+                        then=then,
+                    )
+                proposal = Proposal(
+                    title=title,
+                    why=why,
+                    what_changes=[w.strip() for w in what.splitlines() if w.strip()],
+                    first_delta=first,
+                )
+                new_id = create_proposal(project.openspec_path, proposal)
+            except (OpenSpecError, ValueError) as exc:
+                st.error(str(exc))
+                return
+            common.index().invalidate(project)
+            st.success(f"Created change `{new_id}` in {project.name}.")
+
+
+if change_id or spec_id:
+    if project is None:
+        common.header("Specs")
+        st.info("Pick the project in the sidebar: a change's link names its project.")
+    elif change_id:
+        show_change(project, change_id)
+    else:
+        show_spec(project, spec_id)
+    st.stop()
+
+common.header("Specs")
+if not projects:
+    st.info(
+        "No OpenSpec projects found under "
+        + ", ".join(f"`{r}`" for r in common.settings().project_roots)
+        + ". A project is a folder holding `openspec/`; "
+        "set PMDASH_PROJECT_ROOTS to where yours live."
+    )
+    st.stop()
+changes = common.changes_frame(f, include_archived=True)
+wanted = f.statuses_in(CHANGE_STATES)
+if wanted:
+    changes = changes[changes["state"].isin(wanted)]
+changes = fuzzy_filter(changes, ["id", "title"], f.q)
+changes = changes.assign(
+    link=[
+        common.permalink("specs", project=p, change=c)
+        for p, c in zip(changes["project"], changes["id"], strict=True)
+    ]
+)
+tabs = st.tabs([s.title() for s in CHANGE_STATES], key="state", bind="query-params")
+for state, tab in zip(CHANGE_STATES, tabs, strict=True):
+    with tab:
+        rows = changes[changes["state"] == state]
+        if rows.empty:
+            st.caption(f"No {state} changes" + (f" in {f.project}." if f.project else "."))
+            continue
+        st.dataframe(
+            rows[
+                [
+                    "project",
+                    "id",
+                    "title",
+                    "progress",
+                    "completed",
+                    "total",
+                    "valid",
+                    "last_modified",
+                    "link",
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "progress": st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
+                "last_modified": st.column_config.DatetimeColumn("Changed", format="distance"),
+                "link": st.column_config.LinkColumn("Open", display_text="open"),
+            },
+        )
+st.subheader("Specs")
+for p in projects.values():
+    if f.project and p.name != f.project:
+        continue
+    specs = common.index().specs(p)
+    if specs:
+        st.markdown(
+            f"**{p.name}**: "
+            + " · ".join(
+                f"[{s['id']}]({common.permalink('specs', project=p.name, spec=s['id'])})"
+                f" ({s['requirementCount']})"
+                for s in specs
+            )
+        )
+if project is not None and not common.readonly():
+    create_form(project)
+elif not common.readonly():
+    st.caption("Pick a project in the sidebar to create a proposal in it.")

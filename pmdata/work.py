@@ -1,0 +1,115 @@
+"""All Work: planned changes and failing tests in one list, ordered by one priority scale.
+
+Priority (1 low … 5 urgent) means the same for both kinds:
+- an error carries its triage priority (the classifier's, or the one a person set);
+- a change: in progress 4 (work in flight is closest to done), draft 3, complete 2 (only the
+  archive is left); one that fails `openspec validate` gets +1 (it blocks its own archive),
+  capped at 5.
+Equal priorities put the most recently active item first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from rapidfuzz import fuzz
+
+CHANGE_PRIORITY = {"in-progress": 4, "draft": 3, "complete": 2, "archived": 1}
+CHANGE_STATES = ("draft", "in-progress", "complete", "archived")
+DECISIONS = ("needs_spec", "one_off_fix", "ignore", "pending")
+SESSION_STATES = ("running", "idle", "finished")
+STATUSES = CHANGE_STATES + DECISIONS + SESSION_STATES
+SEARCH_THRESHOLD = 70
+
+
+class Filters(BaseModel):
+    """What a person narrowed the view to; it lives in the URL."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str | None = None
+    status: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None  # inclusive
+    q: str = ""
+
+    def epoch_range(self) -> tuple[int | None, int | None]:
+        since = (
+            int(datetime(*self.since.timetuple()[:3], tzinfo=UTC).timestamp())
+            if self.since
+            else None
+        )
+        until = (
+            int(datetime(*self.until.timetuple()[:3], tzinfo=UTC).timestamp()) + 86_400
+            if self.until
+            else None
+        )
+        return since, until
+
+    def statuses_in(self, vocabulary: tuple[str, ...]) -> tuple[str, ...]:
+        """The chosen statuses this page understands (none chosen: no narrowing)."""
+        return tuple(s for s in self.status if s in vocabulary)
+
+
+def change_priority(state: str, valid: bool = True) -> int:
+    return min(CHANGE_PRIORITY.get(state, 3) + (0 if valid else 1), 5)
+
+
+def fuzzy_filter(frame: pd.DataFrame, columns: list[str], q: str) -> pd.DataFrame:
+    """Rows where any of `columns` matches `q` closely (rapidfuzz partial ratio ≥ 70)."""
+    q = (q or "").strip().lower()
+    if not q or frame.empty:
+        return frame
+    text = frame[columns].fillna("").astype(str).agg(" ".join, axis=1).str.lower()
+    scores = text.map(lambda t: fuzz.partial_ratio(q, t))
+    return (
+        frame[scores >= SEARCH_THRESHOLD]
+        .assign(_score=scores)
+        .sort_values("_score", ascending=False, kind="stable")
+        .drop(columns="_score")
+    )
+
+
+def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """changes: project, id, title, state, valid, last_modified, progress;
+    failures: rows of queries/failing_tests.sql. Returns one table, highest priority first."""
+    rows = []
+    for c in changes.itertuples(index=False):
+        rows.append(
+            {
+                "kind": "spec",
+                "project": c.project,
+                "ref": c.id,
+                "title": c.title,
+                "status": c.state,
+                "priority": change_priority(c.state, bool(c.valid)),
+                "detail": f"{c.completed}/{c.total} tasks" + ("" if c.valid else " · invalid"),
+                "active_at": pd.Timestamp(c.last_modified),
+            }
+        )
+    for f in failures.itertuples(index=False):
+        rows.append(
+            {
+                "kind": "error",
+                "project": f.project,
+                "ref": str(f.failure_id),
+                "title": f.test_name,
+                "status": f.decision,
+                "priority": int(f.priority),
+                "detail": f"{f.classification} · {int(f.occurrences)}×",
+                "active_at": pd.Timestamp(f.last_seen, tz="UTC")
+                if pd.Timestamp(f.last_seen).tzinfo is None
+                else pd.Timestamp(f.last_seen),
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["kind", "project", "ref", "title", "status", "priority", "detail", "active_at"],
+    )
+    wanted = filters.statuses_in(CHANGE_STATES + DECISIONS)
+    if wanted:
+        frame = frame[frame["status"].isin(wanted)]
+    frame = fuzzy_filter(frame, ["title", "ref"], filters.q)
+    return frame.sort_values(["priority", "active_at"], ascending=[False, False], kind="stable")

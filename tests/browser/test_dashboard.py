@@ -1,0 +1,72 @@
+"""The dashboard in Debian's chromium against a real `streamlit run` on the demo data."""
+
+import sqlite3
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCREENSHOTS, serve, wait_idle
+
+
+def sidebar_project(page):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Project")
+
+
+def test_a_cold_deep_link_shows_the_filters_and_the_navigation(served_demo, tmp_path, browser):
+    """The first request after a server start is a deep link: the frame must still run."""
+    for base in serve(served_demo, tmp_path / "cold.log"):
+        page = browser.new_page()
+        page.goto(f"{base}/errors?project=storefront")
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Errors · storefront")).to_be_visible()
+        expect(sidebar_project(page)).to_have_value("storefront")
+        for name in ("All Work", "Specs", "Errors", "Sessions"):
+            expect(page.get_by_role("link", name=name).first).to_be_visible()
+        page.close()
+
+
+def test_a_filtered_view_is_a_link_another_browser_opens_the_same(app_url, browser, page):
+    page.goto(f"{app_url}/errors")
+    wait_idle(page)
+    search = page.get_by_test_id("stSidebar").get_by_label("Search")
+    search.fill("cart")
+    search.press("Enter")
+    wait_idle(page)
+    page.wait_for_url("**q=cart**")
+    rows_here = page.get_by_test_id("stDataFrame").first.inner_text()
+    shared = page.url
+    other = browser.new_context()  # another browser: no shared session state
+    second = other.new_page()
+    second.goto(shared)
+    wait_idle(second)
+    expect(second.get_by_test_id("stSidebar").get_by_label("Search")).to_have_value("cart")
+    assert second.get_by_test_id("stDataFrame").first.inner_text() == rows_here
+    SCREENSHOTS.mkdir(exist_ok=True)
+    second.screenshot(path=str(SCREENSHOTS / "errors-filtered.png"), full_page=True)
+    other.close()
+
+
+def test_submitting_a_triage_override(app_url, served_demo, page):
+    db = served_demo / "pmdash.db"
+    con = sqlite3.connect(db)
+    failure_id, project = con.execute(
+        "SELECT t.test_failure_id, r.project FROM error_triage t JOIN test_failures f"
+        " ON f.id = t.test_failure_id JOIN reports r ON r.id = f.report_id"
+        " WHERE t.decided_by IS NULL AND t.decision != 'ignore' LIMIT 1"
+    ).fetchone()
+    con.close()
+    page.goto(f"{app_url}/errors?project={project}&failure={failure_id}")
+    wait_idle(page)
+    form = page.get_by_test_id("stForm").first
+    form.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="ignore", exact=True).click()
+    form.get_by_label("Rationale").fill("flaky network in the lab, not the product")
+    form.get_by_role("button", name="Save decision").click()
+    wait_idle(page)
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    con = sqlite3.connect(db)
+    decision, rationale = con.execute(
+        "SELECT decision, rationale FROM error_triage WHERE test_failure_id = ?", (failure_id,)
+    ).fetchone()
+    con.close()
+    assert (decision, rationale) == ("ignore", "flaky network in the lab, not the product")
+    page.screenshot(path=str(SCREENSHOTS / "failure.png"), full_page=True)
