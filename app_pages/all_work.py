@@ -15,6 +15,13 @@ st.caption(
 )
 
 
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={pd.DataFrame: lambda _: 0})
+def work_table(token, generation, filters, changes, failures) -> pd.DataFrame:
+    """Rebuilt only when the database or a tree changed (token, generation) or the filters did;
+    the frames are derived from those, so they are not hashed."""
+    return work_items(changes, failures, filters)
+
+
 @st.fragment(run_every="5s")
 def live_view():
     changes = common.changes_frame(f)
@@ -37,7 +44,10 @@ def live_view():
                 "last_seen",
             ]
         )
-    items = work_items(changes, failures, f)
+    items = work_table(common.db_token(), common.index().generation(), f, changes, failures)
+    counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
+    total = len(items)
+    items = items.head(common.MAX_ROWS)
     if changes.empty and failures.empty:
         st.info(
             "Nothing to show yet. Projects appear when a folder under PMDASH_PROJECT_ROOTS holds "
@@ -45,7 +55,6 @@ def live_view():
             "(`pmdata ingest playwright REPORT --project NAME`)."
         )
         return
-    counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
     cols = st.columns(4)
     cols[0].metric("Changes in flight", int((changes["state"] == "in-progress").sum()))
     cols[1].metric("Drafts", int((changes["state"] == "draft").sum()))
@@ -62,6 +71,8 @@ def live_view():
     left, right = st.columns([3, 1])
     with left:
         st.subheader("Work by priority")
+        if total > len(items):
+            st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
         st.dataframe(
             items[
                 ["priority", "kind", "project", "title", "status", "detail", "active_at", "link"]

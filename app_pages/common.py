@@ -164,8 +164,17 @@ def permalink(page: str, **params) -> str:
     return f"/{page}" + (f"?{text}" if text else "")
 
 
+MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
+
+
 def changes_frame(f: Filters, include_archived: bool = False) -> pd.DataFrame:
-    """Every change of the chosen project(s), with its validation verdict."""
+    return _changes_frame(index().generation(), f, include_archived)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _changes_frame(generation: tuple, f: Filters, include_archived: bool) -> pd.DataFrame:
+    """Every change of the chosen project(s), with its validation verdict; re-read only when a
+    tree changed (`generation`)."""
     rows = []
     for project in index().projects():
         if f.project and project.name != f.project:

@@ -199,11 +199,14 @@ if failing.empty:
         "`pmdata ingest playwright REPORT --project NAME`, then `pmdata triage run`."
     )
     st.stop()
-failing = failing.assign(
-    link=[common.permalink("errors", failure=i) for i in failing["failure_id"]]
-)
+shown = failing.head(common.MAX_ROWS)
+if len(failing) > len(shown):
+    st.caption(
+        f"The {len(shown)} most urgent of {len(failing)} failing tests: filter for the rest."
+    )
+shown = shown.assign(link=[common.permalink("errors", failure=i) for i in shown["failure_id"]])
 st.dataframe(
-    failing[
+    shown[
         [
             "priority",
             "project",

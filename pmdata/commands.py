@@ -46,9 +46,18 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from pmdata.store import migrate
+    from pmdata.store import migrate, revert
 
     db = _db(args)
+    if args.revert:
+        done = revert(db)
+        for line in done:
+            print(line)
+        print(
+            f"{db}: pmdash's tables and columns removed ({len(done)} changes); "
+            "`pmdata migrate` brings them back"
+        )
+        return 0
     done = migrate(db)
     for line in done:
         print(line)
@@ -353,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "migrate", help="create or extend the database schema (additive, idempotent)"
+    )
+    p.add_argument(
+        "--revert", action="store_true", help="remove pmdash's tables and columns, nothing else"
     )
     db_arg(p)
     p.set_defaults(func=cmd_migrate)

@@ -188,3 +188,40 @@ def test_writing_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
     engine.dispose()
+
+
+def test_revert_removes_exactly_ours_and_migrate_brings_it_back(fixture_db, tmp_path):
+    """On a populated copy: the homelab's tables, columns and rows after a revert are the
+    pristine copy's, even after our tables were filled and our columns written."""
+    from pmdata.cli import main
+    from pmdata.store import revert
+
+    fill_like_the_homelab(fixture_db, runs=40, hook_events=400)
+    tables = their_tables(fixture_db)
+    pristine = dump(fixture_db, tables)
+    pristine_schema = {t: columns(fixture_db, t) for t in tables}
+    pristine_sql = (
+        sqlite3.connect(fixture_db)
+        .execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+        .fetchall()
+    )
+    migrate(fixture_db)
+    con = sqlite3.connect(fixture_db)
+    con.execute("UPDATE sessions SET session_type = 'manual', work_item = 'error:1'")
+    con.commit()
+    con.close()
+    from pmdata.triage.service import run_triage
+
+    assert run_triage(fixture_db)["classified"] > 0
+    assert main(["migrate", "--revert", "--db", str(fixture_db)]) == 0
+    assert their_tables(fixture_db) == tables
+    assert {t: columns(fixture_db, t) for t in tables} == pristine_schema
+    assert dump(fixture_db, tables) == pristine
+    assert (
+        sqlite3.connect(fixture_db)
+        .execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+        .fetchall()
+        == pristine_sql
+    )
+    assert revert(fixture_db) == []  # nothing of ours is left to remove
+    assert "created table error_triage" in migrate(fixture_db)

@@ -175,3 +175,29 @@ def migrate(path: Path | str) -> list[str]:
     finally:
         engine.dispose()
     return done
+
+
+def revert(path: Path | str) -> list[str]:
+    """Remove exactly what our migrations added — our tables (with their indexes) and our columns
+    on the homelab's tables — in one transaction. Their tables and rows stay as they were;
+    `migrate` brings ours back."""
+    engine = open_engine(path)
+    done: list[str] = []
+    try:
+        with engine.begin() as conn:
+            existing = _tables(conn)
+            for table in (*schema.OUR_TABLES, RECORD_TABLE):
+                if table in existing:
+                    conn.exec_driver_sql(f'DROP TABLE "{table}"')
+                    done.append(f"dropped table {table}")
+            for table, column in schema.ADDED_COLUMNS:
+                if table in existing and column.name in _columns(conn, table):
+                    conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column.name}"')
+                    done.append(f"dropped column {table}.{column.name}")
+    except OperationalError as exc:
+        raise StoreError(f"cannot revert {path}: {exc.orig}") from exc
+    except DatabaseError as exc:
+        raise StoreError(f"cannot revert {path} (is it a SQLite database?): {exc.orig}") from exc
+    finally:
+        engine.dispose()
+    return done
