@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -53,7 +54,7 @@ def db() -> str | None:
 def db_token() -> tuple:
     """Changes when the database file does: cached reads are keyed on it."""
     path = db()
-    return file_version(__import__("pathlib").Path(path)) if path else ()
+    return file_version(Path(path)) if path else ()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
