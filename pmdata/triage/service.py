@@ -212,11 +212,27 @@ def _triage_row(conn, failure_id: int):
     return row
 
 
-def _check(decision: str, priority: int | None) -> None:
+def _decision(
+    decision: str, rationale: str, priority: int | None, who: str, when: int | None = None
+) -> dict:
+    """The columns a person's decision sets, after checking it."""
     if decision not in DECISIONS:
         raise TriageError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     if priority is not None and not 1 <= int(priority) <= 5:
         raise TriageError(f"priority must be 1 to 5, not {priority}")
+    if not (rationale or "").strip():
+        raise TriageError("say why: a decision needs a rationale")
+    now = int(time.time())
+    values = {
+        "decision": decision,
+        "rationale": rationale.strip(),
+        "decided_by": who,
+        "decided_at": when or now,
+        "updated_at": now,
+    }
+    if priority is not None:
+        values["priority"] = int(priority)
+    return values
 
 
 def override(
@@ -229,22 +245,13 @@ def override(
     when: int | None = None,
 ) -> dict:
     """A person's decision on one failure (confirming the suggestion counts as a decision)."""
-    _check(decision, priority)
-    if not (rationale or "").strip():
-        raise TriageError("say why: a decision needs a rationale")
+    values = _decision(decision, rationale, priority, who, when)
     engine = open_engine(db)
     t = schema.error_triage
     try:
         with engine.begin() as conn:
             row = _triage_row(conn, failure_id)
-            values = {
-                "decision": decision,
-                "rationale": rationale.strip(),
-                "priority": int(priority) if priority is not None else row["priority"],
-                "decided_by": who,
-                "decided_at": when or int(time.time()),
-                "updated_at": int(time.time()),
-            }
+            values.setdefault("priority", row["priority"])
             conn.execute(update(t).where(t.c.id == row["id"]).values(**values))
             return {**dict(row), **values}
     finally:
@@ -261,21 +268,9 @@ def triage_group(
     failure_ids: Iterable[int] | None = None,
 ) -> int:
     """One decision for every failure sharing an error fingerprint; returns how many changed."""
-    _check(decision, priority)
-    if not (rationale or "").strip():
-        raise TriageError("say why: a decision needs a rationale")
+    values = _decision(decision, rationale, priority, who)
     engine = open_engine(db)
     t = schema.error_triage
-    now = int(time.time())
-    values = {
-        "decision": decision,
-        "rationale": rationale.strip(),
-        "decided_by": who,
-        "decided_at": now,
-        "updated_at": now,
-    }
-    if priority is not None:
-        values["priority"] = int(priority)
     try:
         with engine.begin() as conn:
             where = t.c.fingerprint == fingerprint_value
