@@ -12,18 +12,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best  # noqa: E402
 from big_demo import big_db  # noqa: E402
 
 from pmdata.analytics import Analytics, load_query  # noqa: E402
-
-
-def best(fn, runs=3):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():

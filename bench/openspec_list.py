@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best  # noqa: E402
+
 from pmdata.demo import DemoPlan, build_demo  # noqa: E402
 from pmdata.openspec.cache import TreeCache  # noqa: E402
 from pmdata.openspec.projects import discover_projects  # noqa: E402
@@ -26,22 +28,13 @@ def list_all(cache, projects):
         cache.get(p.openspec_path, "specs", lambda t: t.list_specs())
 
 
-def best(fn, runs=5):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         build_demo(tmp, DemoPlan.scaled(2_000, projects=20, changes=1_000))
         roots = [Path(tmp) / "projects"]
         projects = discover_projects(roots)
-        walk = best(lambda: [list(os.walk(p.openspec_path)) for p in projects])
-        cold = best(lambda: list_all(TreeCache(), projects))
+        walk = best(lambda: [list(os.walk(p.openspec_path)) for p in projects], runs=5)
+        cold = best(lambda: list_all(TreeCache(), projects), runs=5)
         warm_cache = TreeCache()
         list_all(warm_cache, projects)
         warm = best(lambda: list_all(warm_cache, projects), runs=50)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,27 +154,17 @@ def migrate(path: Path | str) -> list[str]:
     Every migration checks what exists before it acts, so running this again — or on a database
     that another process keeps writing to — changes nothing that is already there.
     """
-    engine = open_engine(path)
     done: list[str] = []
-    try:
-        with engine.begin() as conn:
-            _ensure_record_table(conn)
-            recorded = {
-                name for (name,) in conn.exec_driver_sql(f"SELECT name FROM {RECORD_TABLE}")
-            }
-            for m in MIGRATIONS:
-                done.extend(m.apply(conn))
-                if m.name not in recorded:
-                    conn.exec_driver_sql(
-                        f"INSERT INTO {RECORD_TABLE} (name, applied_at) VALUES (?, ?)",
-                        (m.name, int(time.time())),
-                    )
-    except OperationalError as exc:
-        raise StoreError(f"cannot migrate {path}: {exc.orig}") from exc
-    except DatabaseError as exc:
-        raise StoreError(f"cannot migrate {path} (is it a SQLite database?): {exc.orig}") from exc
-    finally:
-        engine.dispose()
+    with _transaction(path, "migrate") as conn:
+        _ensure_record_table(conn)
+        recorded = {name for (name,) in conn.exec_driver_sql(f"SELECT name FROM {RECORD_TABLE}")}
+        for m in MIGRATIONS:
+            done.extend(m.apply(conn))
+            if m.name not in recorded:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {RECORD_TABLE} (name, applied_at) VALUES (?, ?)",
+                    (m.name, int(time.time())),
+                )
     return done
 
 
@@ -181,23 +172,30 @@ def revert(path: Path | str) -> list[str]:
     """Remove exactly what our migrations added — our tables (with their indexes) and our columns
     on the homelab's tables — in one transaction. Their tables and rows stay as they were;
     `migrate` brings ours back."""
-    engine = open_engine(path)
     done: list[str] = []
+    with _transaction(path, "revert") as conn:
+        existing = _tables(conn)
+        for table in (*schema.OUR_TABLES, RECORD_TABLE):
+            if table in existing:
+                conn.exec_driver_sql(f'DROP TABLE "{table}"')
+                done.append(f"dropped table {table}")
+        for table, column in schema.ADDED_COLUMNS:
+            if table in existing and column.name in _columns(conn, table):
+                conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column.name}"')
+                done.append(f"dropped column {table}.{column.name}")
+    return done
+
+
+@contextmanager
+def _transaction(path: Path | str, verb: str) -> Iterator[Connection]:
+    """One write transaction for a schema change; SQLite's errors become one-line StoreErrors."""
+    engine = open_engine(path)
     try:
         with engine.begin() as conn:
-            existing = _tables(conn)
-            for table in (*schema.OUR_TABLES, RECORD_TABLE):
-                if table in existing:
-                    conn.exec_driver_sql(f'DROP TABLE "{table}"')
-                    done.append(f"dropped table {table}")
-            for table, column in schema.ADDED_COLUMNS:
-                if table in existing and column.name in _columns(conn, table):
-                    conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column.name}"')
-                    done.append(f"dropped column {table}.{column.name}")
+            yield conn
     except OperationalError as exc:
-        raise StoreError(f"cannot revert {path}: {exc.orig}") from exc
+        raise StoreError(f"cannot {verb} {path}: {exc.orig}") from exc
     except DatabaseError as exc:
-        raise StoreError(f"cannot revert {path} (is it a SQLite database?): {exc.orig}") from exc
+        raise StoreError(f"cannot {verb} {path} (is it a SQLite database?): {exc.orig}") from exc
     finally:
         engine.dispose()
-    return done
