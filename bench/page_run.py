@@ -37,7 +37,7 @@ def main():
     db = big_db()
     os.environ["PMDASH_DB"] = str(db)
     os.environ["PMDASH_PROJECT_ROOTS"] = str(db.parent / "projects")
-    for page in ("app_pages/errors.py", "app_pages/all_work.py", "app_pages/sessions.py"):
+    for page in ("pages/errors.py", "app_pages/all_work.py", "app_pages/sessions.py"):
         cold, warm = timed_runs(page)
         print(f"{page:24} cold {cold:6.2f} s (target <= 1.5)   warm {warm:6.3f} s (target <= 0.3)")
 

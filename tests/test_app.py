@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from pmdata.openspec.tree import OpenSpecTree
@@ -12,11 +13,27 @@ from tests.conftest import ROOT, rows
 
 APP = str(ROOT / "app.py")
 PAGES = [
-    "app_pages/all_work.py",
-    "app_pages/specs.py",
-    "app_pages/errors.py",
-    "app_pages/sessions.py",
+    "pages/all_work.py",
+    "pages/specs.py",
+    "pages/errors.py",
+    "pages/sessions.py",
 ]
+
+
+@pytest.fixture(autouse=True)
+def served_like_a_running_server(request, monkeypatch):
+    """AppTest resets Streamlit's legacy `pages/` discovery before every run, so each run would
+    start the way only a server's very first request does (tested on its own below). Outside
+    that test, run as the server runs every request after its first: app.py first, always."""
+    if request.node.get_closest_marker("cold_start"):
+        return
+    init = PagesManager.__init__
+
+    def after_first_request(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", after_first_request)
 
 
 @pytest.fixture
@@ -50,6 +67,29 @@ def test_every_page_renders_inside_the_frame(demo, page):
     assert at.title and not at.error
     at.run()  # and on a rerun too
     assert at.selectbox(key="project") is not None and not at.exception
+
+
+@pytest.mark.cold_start
+@pytest.mark.parametrize("page", PAGES[1:])
+def test_a_cold_deep_link_runs_the_page_inside_the_frame(demo, page):
+    """With Streamlit's legacy discovery on (a server's first request), a deep link to a page
+    still gets the filters, seeded from the URL, and the page's own title."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(project="storefront")
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="project").value == "storefront"
+    assert at.title[0].value.endswith("· storefront")
+
+
+def test_the_frame_runs_on_every_rerun(demo):
+    """A widget rerun (not only the first run) still draws the filters around the page."""
+    at = open_page(PAGES[2], project="storefront")
+    for _ in range(2):
+        at.text_input(key="q").input("cart").run()
+        assert at.selectbox(key="project").value == "storefront"
+        assert at.title[0].value == "Errors · storefront" and not at.exception
 
 
 def test_filters_round_trip_through_the_url(demo):

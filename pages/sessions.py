@@ -4,9 +4,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages import common
+from dashboard import common, frame
 from pmdata.sessions import activity_summary, with_states
 from pmdata.work import SESSION_STATES, fuzzy_filter
+
+frame.require()  # first: a page never renders outside the frame
 
 f = common.current_filters()
 common.header("Sessions")

@@ -16,8 +16,6 @@ from pmdata.openspec.index import ProjectIndex
 from pmdata.settings import Settings, load_settings
 from pmdata.work import STATUSES, Filters
 
-PAGES = {"all_work": "All Work", "specs": "Specs", "errors": "Errors", "sessions": "Sessions"}
-
 
 def settings() -> Settings:
     # Not cached: it is a few environment lookups, and a changed setting must show at once.

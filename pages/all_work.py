@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from dashboard import common, frame
 from pmdata.errors import PmdashError
 from pmdata.work import work_items
+
+frame.require()  # first: a page never renders outside the frame
 
 common.header("All Work")
 f = common.current_filters()

@@ -3,11 +3,13 @@ create-proposal and archive forms (only for the project on screen)."""
 
 import streamlit as st
 
-from app_pages import common
+from dashboard import common, frame
 from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
 from pmdata.work import CHANGE_STATES, fuzzy_filter
+
+frame.require()  # first: a page never renders outside the frame
 
 f = common.current_filters()
 change_id = st.query_params.get("change")

@@ -5,13 +5,15 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages import common
+from dashboard import common, frame
 from pmdata.errors import PmdashError
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.triage import service
 from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
 from pmdata.work import DECISIONS, fuzzy_filter
+
+frame.require()  # first: a page never renders outside the frame
 
 f = common.current_filters()
 if not common.db():

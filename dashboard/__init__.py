@@ -1,0 +1,2 @@
+"""The dashboard's app layer: the frame every page runs inside, and the cached readers and
+widgets the pages share. pmdata never imports Streamlit; this package does."""

@@ -1,0 +1,88 @@
+"""The frame every page runs inside: settings, the password gate, the URL-bound filters and the
+navigation. app.py runs it; each page in pages/ calls `require()` first."""
+
+from __future__ import annotations
+
+import hmac
+
+import streamlit as st
+
+from dashboard import common
+from pmdata.errors import PmdashError
+
+PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title, icon
+    ("all_work", "All Work", ":material/list:"),
+    ("specs", "Specs", ":material/description:"),
+    ("errors", "Errors", ":material/error:"),
+    ("sessions", "Sessions", ":material/smart_toy:"),
+]
+_FRAMED = "_pmdash_framed"  # set by run() just before the page, taken by require()
+
+
+def run() -> None:
+    """Draw the frame, then the page the URL names."""
+    st.set_page_config(page_title="pmdash", page_icon=":material/dashboard:", layout="wide")
+    try:
+        settings = common.settings()
+    except PmdashError as exc:
+        st.error(f"Configuration problem: {exc}")
+        st.stop()
+    _password_gate(settings.password)
+    with st.sidebar:
+        st.markdown("### pmdash")
+        try:
+            common.filter_widgets()
+        except PmdashError as exc:
+            st.error(str(exc))
+        if settings.readonly:
+            st.caption(":material/lock: Read-only: write forms are hidden.")
+    page = navigation(settings.disable)
+    if page is None:
+        st.info("Every page is turned off (PMDASH_DISABLE): remove a name to bring it back.")
+        st.stop()
+    st.session_state[_FRAMED] = True
+    try:
+        page.run()
+    except PmdashError as exc:  # a missing table, a corrupt file: say so, keep the frame serving
+        st.error(str(exc))
+
+
+def navigation(disabled: frozenset[str] | set[str] = frozenset()):
+    enabled = [p for p in PAGES if p[0] not in disabled]
+    if not enabled:
+        return None
+    return st.navigation(
+        [
+            st.Page(f"pages/{key}.py", title=title, icon=icon, url_path=key, default=n == 0)
+            for n, (key, title, icon) in enumerate(enabled)
+        ],
+        position="top",
+    )
+
+
+def require() -> None:
+    """Make sure the page runs inside the frame.
+
+    A `pages/` folder beside app.py switches on Streamlit's legacy page discovery until the
+    first `st.navigation` call of the process, so the first request after a server start, if it
+    is a deep link (`/errors?project=beta`), runs the page alone: no filters, no navigation.
+    Declaring our navigation turns that discovery off for the whole process, and the rerun then
+    goes through app.py with the same page and URL. It happens at most once per server."""
+    if st.session_state.pop(_FRAMED, False):
+        return
+    navigation(common.settings().disable)
+    st.rerun()
+
+
+def _password_gate(expected: str | None) -> None:
+    """An optional shared password for the home network (PMDASH_PASSWORD or secrets.toml)."""
+    if not expected or st.session_state.get("signed_in"):
+        return
+    with st.form("sign_in"):
+        given = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in"):
+            if hmac.compare_digest(given.encode(), expected.encode()):
+                st.session_state["signed_in"] = True
+                st.rerun()
+            st.error("Wrong password.")
+    st.stop()
