@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import common
 from pmdata.errors import PmdashError
+from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
 
 PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title, icon
     ("all_work", "All Work", ":material/list:"),
@@ -40,11 +41,35 @@ def run() -> None:
     if page is None:
         st.info("Every page is turned off (PMDASH_DISABLE): remove a name to bring it back.")
         st.stop()
+    if common.db():
+        completion_notices()
     st.session_state[_FRAMED] = True
     try:
         page.run()
     except PmdashError as exc:  # a missing table, a corrupt file: say so, keep the frame serving
         st.error(str(exc))
+
+
+@st.fragment(run_every="5s")
+def completion_notices() -> None:
+    """A toast on whatever page is open when an agent session finishes, saying what it did."""
+    try:
+        sessions = common.run("session_activity")
+    except PmdashError:
+        return  # the page says what is wrong with the database
+    settings = common.settings()
+    states = with_states(sessions, common.now(), settings.idle_minutes)
+    finished = states[states["state"] == "finished"]
+    new, seen = newly_finished(finished["id"], st.session_state.get("_finished_seen"))
+    st.session_state["_finished_seen"] = seen
+    for session_id in new[-3:]:  # a burst (a database swapped in) is not a flood of toasts
+        r = finished[finished["id"] == session_id].iloc[0]
+        calls = common.run("session_tool_calls", session_id=session_id)
+        summary = activity_summary(calls, r["started_at"], r["stopped_at"])
+        st.toast(
+            completion_notice(session_id, r["project"], r["work_item"], summary),
+            icon=":material/task_alt:",
+        )
 
 
 def navigation(disabled: frozenset[str] | set[str] = frozenset()):

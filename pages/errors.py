@@ -5,9 +5,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import common, frame
+from dashboard import common, frame, remediation
 from pmdata.errors import PmdashError
 from pmdata.openspec.tree import OpenSpecError
+from pmdata.remediation import TEST_REMEDIATION_STATES
 from pmdata.triage import service
 from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
@@ -91,17 +92,20 @@ def show_failure(failure_id: int) -> None:
             hide_index=True,
             width="stretch",
         )
+    attempts = remediation.show_attempts(d)
     if common.readonly() or pd.isna(d["triage_id"]):
         return
-    forms(d, group)
+    forms(d, group, attempts)
 
 
-def forms(d, group) -> None:
-    override, assign, propose, whole = st.tabs(
-        ["Decide", "Assign a session", "Proposal from this error", "Whole group"],
+def forms(d, group, attempts) -> None:
+    override, assign, remediate, propose, whole = st.tabs(
+        ["Decide", "Assign a session", "Remediate", "Proposal from this error", "Whole group"],
         key="form",
         bind="query-params",
     )
+    with remediate:
+        remediation.forms(d, attempts)
     with override, st.form("override", enter_to_submit=False):
         decision = st.selectbox("Decision", DECISIONS, index=DECISIONS.index(d["decision"]))
         priority = st.slider("Priority", 1, 5, int(d["priority"]))
@@ -194,6 +198,16 @@ wanted = f.statuses_in(DECISIONS)
 if wanted:
     failing = failing[failing["decision"].isin(wanted)]
 failing = fuzzy_filter(failing, ["test_name", "test_file"], f.q)
+chosen = st.pills(
+    "Remediation",
+    TEST_REMEDIATION_STATES,
+    selection_mode="multi",
+    key="remediation",
+    bind="query-params",
+    help="The state of each test's latest remediation attempt",
+)
+if chosen:
+    failing = failing[failing["remediation"].isin(chosen)]
 agreement_line()
 if failing.empty:
     st.info(
@@ -217,6 +231,7 @@ st.dataframe(
             "decision",
             "occurrences",
             "last_seen",
+            "remediation",
             "link",
         ]
     ],

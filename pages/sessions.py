@@ -1,11 +1,12 @@
-"""Sessions: running, idle and finished agents, what they use and what they work on."""
+"""Sessions: waiting, running, idle and finished agents, what they use, what they work on and
+what a finished one did."""
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from dashboard import common, frame
-from pmdata.sessions import activity_summary, with_states
+from pmdata.sessions import activity_summary, describe_duration, finished_summaries, with_states
 from pmdata.work import SESSION_STATES, fuzzy_filter
 
 frame.require()  # first: a page never renders outside the frame
@@ -31,7 +32,7 @@ def live_sessions():
     if wanted:
         sessions = sessions[sessions["state"].isin(wanted)]
     sessions = fuzzy_filter(sessions, ["agent_id", "work_item", "project"], f.q)
-    cols = st.columns(3)
+    cols = st.columns(len(SESSION_STATES))
     for col, state in zip(cols, SESSION_STATES, strict=True):
         col.metric(state.title(), int((sessions["state"] == state).sum()))
     chosen = st.query_params.get("session")
@@ -72,16 +73,50 @@ def live_sessions():
         )
         counts = calls.groupby("tool_name").size().rename("calls").reset_index()
         st.plotly_chart(px.bar(counts, x="tool_name", y="calls"), width="stretch")
+    finished = finished_summaries(sessions, calls)
+    if not finished.empty:
+        st.subheader("Finished: what each session did")
+        st.dataframe(
+            finished.assign(
+                ended_at=pd.to_datetime(finished["ended_at"], unit="s", utc=True),
+                link=[common.permalink("sessions", session=i) for i in finished["id"]],
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "ended_at": st.column_config.DatetimeColumn("Ended", format="distance"),
+                "link": st.column_config.LinkColumn("Open", display_text="open"),
+            },
+        )
     if chosen:
+        show_session(sessions, chosen)
+
+
+def show_session(sessions: pd.DataFrame, chosen: str) -> None:
+    """One session's own page: its state, work item and activity summary."""
+    try:
         row = sessions[sessions["id"] == int(chosen)]
-        if row.empty:
-            st.warning(f"Session {chosen} is not in this view.")
-            return
-        r = row.iloc[0]
-        st.subheader(f"Session {int(r['id'])} · {r['state_text']}")
-        mine = common.run("session_tool_calls", session_id=int(r["id"]))
-        summary = activity_summary(mine, r["started_at"], r["stopped_at"])
-        st.json(summary)
+    except ValueError:
+        st.error(f"{chosen!r} is not a session id.")
+        return
+    if row.empty:
+        st.warning(f"Session {chosen} is not in this view.")
+        return
+    r = row.iloc[0]
+    st.subheader(f"Session {int(r['id'])} · {r['state_text']}")
+    st.caption(f"{r['project']} · {r['session_type']} · {r['work_item'] or 'no work item'}")
+    mine = common.run("session_tool_calls", session_id=int(r["id"]))
+    summary = activity_summary(mine, r["started_at"], r["stopped_at"])
+    cols = st.columns(4)
+    cols[0].metric("Tool calls", summary["calls"])
+    cols[1].metric("Succeeded", summary["succeeded"])
+    cols[2].metric("Failed", summary["failed"])
+    cols[3].metric("Duration", describe_duration(summary["duration_s"]))
+    if summary["tools"]:
+        st.markdown("**Tools:** " + ", ".join(f"{t} × {n}" for t, n in summary["tools"].items()))
+    st.markdown("**Files touched:**" + ("" if summary["files"] else " none"))
+    if summary["files"]:
+        st.code("\n".join(summary["files"]), language="text")
 
 
 live_sessions()

@@ -1,5 +1,5 @@
-"""Agent sessions as people see them: running, idle for N minutes, or finished; and what a
-finished session did."""
+"""Agent sessions as people see them: waiting for their agent, running, idle for N minutes, or
+finished; and what a finished session did."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from collections import Counter
 
 import pandas as pd
 
+from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
 
-def session_state(status: str, stopped_at, last_event_at, now: int, idle_minutes: int) -> str:
+
+def session_state(
+    status: str, stopped_at, last_event_at, now: int, idle_minutes: int, agent_id: str = ""
+) -> str:
+    if str(agent_id or "").startswith(WAITING_AGENT_PREFIX):
+        return "waiting"  # made by "start a remediation"; no agent has claimed it yet
     if stopped_at is not None and not pd.isna(stopped_at) or status in ("stopped", "error"):
         return "finished"
     quiet = last_event_at is not None and not pd.isna(last_event_at)
@@ -22,16 +28,18 @@ def with_states(frame: pd.DataFrame, now: int, idle_minutes: int = 5) -> pd.Data
     """Adds `state` and a human `state_text` ("idle for 14 min") to session_activity rows."""
     frame = frame.copy()
     frame["state"] = [
-        session_state(r.status, r.stopped_at, r.last_event_at, now, idle_minutes)
+        session_state(
+            r.status, r.stopped_at, r.last_event_at, now, idle_minutes, getattr(r, "agent_id", "")
+        )
         for r in frame.itertuples(index=False)
     ]
     texts = []
     for r in frame.itertuples(index=False):
         minutes = max(0, (now - int(r.last_event_at)) // 60) if not pd.isna(r.last_event_at) else 0
         texts.append(
-            f"idle for {minutes} min"
-            if r.state == "idle"
-            else ("running" if r.state == "running" else "finished")
+            {"idle": f"idle for {minutes} min", "waiting": "waiting for its agent"}.get(
+                r.state, r.state
+            )
         )
     frame["state_text"] = texts
     return frame
@@ -69,3 +77,75 @@ def activity_summary(calls: pd.DataFrame, started_at: int | None, ended_at: int 
         "duration_s": duration,
         "files": files_touched(calls["tool_input"]) if not calls.empty else [],
     }
+
+
+def finished_summaries(sessions: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+    """One row per finished session (rows of `with_states`) with what it did, from its tool
+    calls (rows of session_tool_calls.sql): the Sessions page's "Finished" table."""
+    done = sessions[sessions["state"] == "finished"]
+    by_session = {k: g for k, g in calls.groupby("session_id")} if not calls.empty else {}
+    rows = []
+    for r in done.itertuples(index=False):
+        mine = by_session.get(r.id, calls.iloc[0:0])
+        summary = activity_summary(mine, r.started_at, r.stopped_at)
+        rows.append(
+            {
+                "id": r.id,
+                "project": r.project,
+                "work_item": r.work_item,
+                "ended_at": r.stopped_at,
+                "duration": describe_duration(summary["duration_s"]),
+                "calls": summary["calls"],
+                "succeeded": summary["succeeded"],
+                "failed": summary["failed"],
+                "tools": ", ".join(f"{t}×{n}" for t, n in summary["tools"].items()),
+                "files": len(summary["files"]),
+                "files_touched": ", ".join(summary["files"][:5])
+                + (" …" if len(summary["files"]) > 5 else ""),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "project",
+            "work_item",
+            "ended_at",
+            "duration",
+            "calls",
+            "succeeded",
+            "failed",
+            "tools",
+            "files",
+            "files_touched",
+        ],
+    )
+
+
+def describe_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def completion_notice(session_id: int, project: str, work_item: str | None, summary: dict) -> str:
+    """The one line an open dashboard pops up when a session finishes."""
+    on = f"on {work_item}" if work_item else "with no work item"
+    return (
+        f"Session {session_id} ({project}) finished {on}: {summary['calls']} tool calls, "
+        f"{summary['failed']} failed, {describe_duration(summary['duration_s'])}, "
+        f"{len(summary['files'])} files touched."
+    )
+
+
+def newly_finished(finished_ids, seen: set[int] | None) -> tuple[list[int], set[int]]:
+    """Which sessions finished since the last look. The first look only sets the baseline, so
+    opening the dashboard does not announce every session that ever ended."""
+    now_finished = {int(i) for i in finished_ids}
+    if seen is None:
+        return [], now_finished
+    return sorted(now_finished - seen), now_finished

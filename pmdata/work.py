@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 CHANGE_PRIORITY = {"in-progress": 4, "draft": 3, "complete": 2, "archived": 1}
 CHANGE_STATES = ("draft", "in-progress", "complete", "archived")
 DECISIONS = ("needs_spec", "one_off_fix", "ignore", "pending")
-SESSION_STATES = ("running", "idle", "finished")
+SESSION_STATES = ("waiting", "running", "idle", "finished")
 STATUSES = CHANGE_STATES + DECISIONS + SESSION_STATES
 SEARCH_THRESHOLD = 70
 

@@ -1,5 +1,5 @@
 -- name: failing_tests
--- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority) and how often it failed; for the Errors page.
+-- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority), how often it failed and its latest remediation attempt; for the Errors page.
 -- param: project text = NULL  # only this project (reports.project, else the workflow name)
 -- param: since int = NULL  # failures at or after this epoch second
 -- param: until int = NULL  # failures before this epoch second
@@ -18,6 +18,13 @@ per_test AS (
            max(id) AS failure_id
     FROM f
     GROUP BY project, workflow_name, test_file, test_name
+),
+latest_attempt AS (
+    SELECT r.workflow_name, a.test_name, arg_max(a.status, a.id) AS status,
+           arg_max(a.rerun_passed, a.id) AS rerun_passed
+    FROM remediation_attempts a
+    JOIN reports r ON r.id = a.report_id
+    GROUP BY r.workflow_name, a.test_name
 )
 SELECT p.failure_id, p.project, p.workflow_name, p.test_file, p.test_name, p.occurrences,
        to_timestamp(p.first_seen) AS first_seen, to_timestamp(p.last_seen) AS last_seen,
@@ -31,8 +38,13 @@ SELECT p.failure_id, p.project, p.workflow_name, p.test_file, p.test_name, p.occ
        COALESCE(t.decision, 'pending') AS decision,
        COALESCE(t.priority, 3) AS priority,
        t.suggested_decision, t.suggested_confidence, t.rationale, t.fingerprint,
-       t.decided_by, t.assigned_session_id, t.spec_change_id, lf.error
+       t.decided_by, t.assigned_session_id, t.spec_change_id, lf.error,
+       CASE WHEN la.status IS NULL THEN 'none'
+            WHEN la.rerun_passed = 1 THEN 'rerun passed'
+            WHEN la.status = 'fixed' AND la.rerun_passed = 0 THEN 'rerun failed'
+            ELSE replace(la.status, '_', ' ') END AS remediation
 FROM per_test p
 JOIN test_failures lf ON lf.id = p.failure_id
 LEFT JOIN error_triage t ON t.test_failure_id = p.failure_id
+LEFT JOIN latest_attempt la ON la.workflow_name = p.workflow_name AND la.test_name = p.test_name
 ORDER BY priority DESC, p.last_seen DESC

@@ -1,6 +1,7 @@
 """Every page in AppTest on the real demo data: the frame, URL-bound filters, forms that write
 exactly what they should, read-only mode, the password, page switches and empty states."""
 
+import json
 import shutil
 import sqlite3
 
@@ -244,4 +245,83 @@ def test_sessions_show_states_and_idle_minutes(demo):
     table = at.dataframe[0].value
     states = set(table["state_text"].str.replace(r"\d+", "N", regex=True))
     assert {"running", "finished"} <= states or "idle for N min" in states
-    assert {m.label for m in at.metric} == {"Running", "Idle", "Finished"}
+    assert {m.label for m in at.metric} == {"Waiting", "Running", "Idle", "Finished"}
+
+
+def unassigned_failure(db, project="storefront"):
+    """A classified failure with no session on it and no remediation on its test."""
+    return rows(
+        db,
+        "SELECT t.test_failure_id FROM error_triage t JOIN test_failures f"
+        " ON f.id = t.test_failure_id JOIN reports r ON r.id = f.report_id"
+        " WHERE r.project = ? AND t.assigned_session_id IS NULL AND NOT EXISTS ("
+        "   SELECT 1 FROM remediation_attempts a WHERE a.test_name = f.test_name)"
+        " ORDER BY t.test_failure_id LIMIT 1",
+        project,
+    )[0][0]
+
+
+def test_start_and_update_a_remediation_from_a_failure(demo):
+    db = demo / "pmdash.db"
+    failure = unassigned_failure(db)
+    at = open_page(PAGES[2], project="storefront", failure=str(failure), form="Remediate")
+    assert any("No remediation attempt" in c.value for c in at.caption)
+    at.button(key="start_remediation").click().run()
+    assert not at.exception
+    [(attempt_id, status)] = rows(
+        db,
+        "SELECT a.id, a.status FROM remediation_attempts a JOIN test_failures f"
+        " ON f.test_name = a.test_name WHERE f.id = ?",
+        failure,
+    )
+    [(triage_id, session_type)] = rows(
+        db,
+        "SELECT t.id, s.session_type FROM error_triage t JOIN sessions s"
+        " ON s.id = t.assigned_session_id WHERE t.test_failure_id = ?",
+        failure,
+    )
+    assert status == "pending" and session_type == "error_remediation"
+    assert any(c.value == f"PMDASH_WORK_ITEM=error:{triage_id} claude" for c in at.code)
+    next(s for s in at.selectbox if s.label == "Status").select("fixed")
+    next(t for t in at.text_area if t.label == "Fix description").input("Awaited the toast")
+    next(t for t in at.text_input if t.label == "PR link").input("https://git.home.arpa/pr/7")
+    at.button(key="FormSubmitter:attempt-Update attempt").click().run()
+    assert not at.exception
+    assert rows(
+        db,
+        "SELECT status, fix_description, pr_url FROM remediation_attempts WHERE id = ?",
+        attempt_id,
+    ) == [("fixed", "Awaited the toast", "https://git.home.arpa/pr/7")]
+    waiting = open_page(PAGES[3])
+    assert "waiting for its agent" in set(waiting.dataframe[0].value["state_text"])
+
+
+def test_the_errors_list_filters_by_remediation_from_the_url(demo):
+    at = open_page(PAGES[2], remediation=["in progress"])
+    table = at.dataframe[0].value
+    assert len(table) and set(table["remediation"]) == {"in progress"}
+    everything = open_page(PAGES[2]).dataframe[0].value
+    assert len(everything) > len(table)
+
+
+def test_an_open_dashboard_toasts_a_session_that_finishes(demo, tmp_path):
+    from pmdata.ingest.hook_recorder import HookRecorder
+
+    db = demo / "pmdash.db"
+    at = open_page(PAGES[0])
+    assert not at.toast  # the first look announces nothing
+    [(session_id, agent, item)] = rows(
+        db,
+        "SELECT id, agent_id, work_item FROM sessions WHERE status = 'running'"
+        " AND work_item IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    end = {"session_id": agent, "hook_event_name": "SessionEnd", "reason": "exit", "cwd": "/"}
+    HookRecorder(str(db), {"PMDASH_STATE_DIR": str(tmp_path / "s")}).handle(json.dumps(end))
+    at.run()
+    assert not at.exception
+    [toast] = at.toast
+    assert (
+        toast.value.startswith(f"Session {session_id} (") and f"finished on {item}" in toast.value
+    )
+    at.run()
+    assert not at.toast  # said once

@@ -35,6 +35,9 @@ METADATA_FIELDS = (
     "agent_type",
     "is_interrupt",
 )
+# The agent id of a session record made by "start a remediation" before its agent runs; Claude
+# Code's own ids are UUIDs, so the two never meet.
+WAITING_AGENT_PREFIX = "pmdash-waiting:"
 WORK_ITEM = re.compile(
     r"^(?:spec:(?P<project>[^/\s]+)/(?P<change>[A-Za-z0-9][\w.-]*)|error:(?P<triage>\d+))$"
 )

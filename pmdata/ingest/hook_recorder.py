@@ -14,7 +14,13 @@ import sys
 import time
 from contextlib import contextmanager
 
-from pmdata.ingest.hook_events import BadPayload, HookEvent, parse_payload, parse_work_item
+from pmdata.ingest.hook_events import (
+    WAITING_AGENT_PREFIX,
+    BadPayload,
+    HookEvent,
+    parse_payload,
+    parse_work_item,
+)
 
 BUSY_TIMEOUT_S = 1.5  # how long one attempt waits for the write lock
 ATTEMPTS = 2
@@ -164,7 +170,7 @@ def write_event(con: sqlite3.Connection, event: HookEvent, work_item, log) -> No
     """Inside an open transaction: the session row, the hook row, and Pre/Post pairing."""
     now_ms = event.metadata["received_at_ms"]
     now = now_ms // 1000
-    session_id = _session(con, event, now)
+    session_id = _session(con, event, now, work_item)
     if work_item:
         _link_work_item(con, session_id, event.session_id, work_item, log)
     duration = None
@@ -206,16 +212,45 @@ def write_event(con: sqlite3.Connection, event: HookEvent, work_item, log) -> No
         )
 
 
-def _session(con: sqlite3.Connection, event: HookEvent, now: int) -> int:
+def _session(con: sqlite3.Connection, event: HookEvent, now: int, work_item) -> int:
     row = con.execute("SELECT id FROM sessions WHERE agent_id = ?", (event.session_id,)).fetchone()
     if row:
         return row[0]
+    if work_item:
+        claimed = _claim_waiting_session(con, event.session_id, work_item[1], now)
+        if claimed:
+            return claimed
     project_id = _project(con, event.cwd, now)
     return con.execute(
         "INSERT INTO sessions (project_id, agent_id, status, started_at, last_activity_at,"
         " session_type) VALUES (?, ?, 'running', ?, ?, 'manual')",
         (project_id, event.session_id, now, now),
     ).lastrowid
+
+
+def _claim_waiting_session(con, agent_id: str, item: str, now: int) -> int | None:
+    """A remediation started from the dashboard made this session's record ahead of time: the
+    agent takes it over, and its attempt (pending until now) is in progress."""
+    row = con.execute(
+        "SELECT id, agent_id FROM sessions WHERE work_item = ? AND agent_id LIKE ?"
+        " ORDER BY id LIMIT 1",
+        (item, WAITING_AGENT_PREFIX + "%"),
+    ).fetchone()
+    if not row:
+        return None
+    session_id, placeholder = row
+    con.execute(
+        "UPDATE sessions SET agent_id = ?, status = 'running', started_at = ?,"
+        " last_activity_at = ? WHERE id = ?",
+        (agent_id, now, now, session_id),
+    )
+    con.execute(
+        "UPDATE remediation_attempts SET claude_session_id = ?,"
+        " status = CASE WHEN status = 'pending' THEN 'in_progress' ELSE status END"
+        " WHERE claude_session_id = ?",
+        (agent_id, placeholder),
+    )
+    return session_id
 
 
 def _project(con: sqlite3.Connection, cwd: str | None, now: int) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from pmdata.ingest.playwright_report import Report, read_report
+from pmdata.remediation import record_reruns
 from pmdata.store import schema
 from pmdata.store.database import check_database, open_engine
 
@@ -81,6 +82,7 @@ def ingest_report(
                 )
             ).inserted_primary_key[0]
             failures = _write_tests(conn, report, report_id, progress)
+            record_reruns(conn, report_id)
     finally:
         engine.dispose()
     return IngestResult(report.path, report_id, len(report.tests), failures)
