@@ -73,7 +73,7 @@ def live_sessions():
         )
         counts = calls.groupby("tool_name").size().rename("calls").reset_index()
         st.plotly_chart(px.bar(counts, x="tool_name", y="calls"), width="stretch")
-    finished = finished_summaries(sessions, calls)
+    finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
     if not finished.empty:
         st.subheader("Finished: what each session did")
         st.dataframe(

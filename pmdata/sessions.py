@@ -79,29 +79,31 @@ def activity_summary(calls: pd.DataFrame, started_at: int | None, ended_at: int 
     }
 
 
-def finished_summaries(sessions: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
-    """One row per finished session (rows of `with_states`) with what it did, from its tool
-    calls (rows of session_tool_calls.sql): the Sessions page's "Finished" table."""
+def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.DataFrame:
+    """One row per finished session (rows of `with_states`) with what it did (rows of
+    session_summaries.sql, over all its hooks): the Sessions page's "Finished" table."""
     done = sessions[sessions["state"] == "finished"]
-    by_session = {k: g for k, g in calls.groupby("session_id")} if not calls.empty else {}
+    by_id = summaries.set_index("session_id") if not summaries.empty else None
     rows = []
     for r in done.itertuples(index=False):
-        mine = by_session.get(r.id, calls.iloc[0:0])
-        summary = activity_summary(mine, r.started_at, r.stopped_at)
+        have = by_id is not None and r.id in by_id.index
+        what = by_id.loc[r.id] if have else None
+        files = list(what["files"]) if have and what["files"] is not None else []
+        ended = None if pd.isna(r.stopped_at) else int(r.stopped_at)
+        started = None if pd.isna(r.started_at) else int(r.started_at)
         rows.append(
             {
                 "id": r.id,
                 "project": r.project,
-                "work_item": r.work_item,
-                "ended_at": r.stopped_at,
-                "duration": describe_duration(summary["duration_s"]),
-                "calls": summary["calls"],
-                "succeeded": summary["succeeded"],
-                "failed": summary["failed"],
-                "tools": ", ".join(f"{t}×{n}" for t, n in summary["tools"].items()),
-                "files": len(summary["files"]),
-                "files_touched": ", ".join(summary["files"][:5])
-                + (" …" if len(summary["files"]) > 5 else ""),
+                "work_item": work_item_text(r.work_item),
+                "ended_at": ended,
+                "duration": describe_duration(ended - started if ended and started else None),
+                "calls": int(what["calls"]) if have else 0,
+                "succeeded": int(what["succeeded"]) if have else 0,
+                "failed": int(what["failed"]) if have else 0,
+                "tools": (what["tools"] or "") if have else "",
+                "files": len(files),
+                "files_touched": ", ".join(files[:5]) + (" …" if len(files) > 5 else ""),
             }
         )
     return pd.DataFrame(
@@ -122,6 +124,11 @@ def finished_summaries(sessions: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFr
     )
 
 
+def work_item_text(value) -> str | None:
+    """A work item as read back from a frame (a missing one arrives as None or NaN)."""
+    return value if isinstance(value, str) and value else None
+
+
 def describe_duration(seconds: int | None) -> str:
     if seconds is None:
         return "—"
@@ -134,7 +141,8 @@ def describe_duration(seconds: int | None) -> str:
 
 def completion_notice(session_id: int, project: str, work_item: str | None, summary: dict) -> str:
     """The one line an open dashboard pops up when a session finishes."""
-    on = f"on {work_item}" if work_item else "with no work item"
+    item = work_item_text(work_item)
+    on = f"on {item}" if item else "with no work item"
     return (
         f"Session {session_id} ({project}) finished {on}: {summary['calls']} tool calls, "
         f"{summary['failed']} failed, {describe_duration(summary['duration_s'])}, "

@@ -32,18 +32,18 @@ def send_all(recorder, lines):
         recorder.handle(line)
 
 
-def sessions_and_calls(db, now):
+def sessions_and_calls(db, now, query="session_tool_calls"):
     with Analytics(db) as analytics:
         sessions = with_states(analytics.run("session_activity"), now)
-        calls = analytics.run("session_tool_calls")
+        calls = analytics.run(query)
     return sessions, calls
 
 
 def test_a_finished_session_says_what_it_did(recorded):
     db, recorder = recorded
     send_all(recorder, FULL)
-    sessions, calls = sessions_and_calls(db, now=2_000_000_000)
-    [row] = finished_summaries(sessions, calls).to_dict("records")
+    sessions, summaries = sessions_and_calls(db, 2_000_000_000, "session_summaries")
+    [row] = finished_summaries(sessions, summaries).to_dict("records")
     assert row["work_item"] == "spec:shop/fix"
     assert row["calls"] == 5 and row["succeeded"] == 4 and row["failed"] == 1  # the Bash failed
     assert "Bash×1" in row["tools"] and "Read×1" in row["tools"]
@@ -55,9 +55,9 @@ def test_a_finished_session_says_what_it_did(recorded):
 def test_a_running_session_is_not_in_the_finished_table(recorded):
     db, recorder = recorded
     send_all(recorder, FULL[:5])
-    sessions, calls = sessions_and_calls(db, now=0)
+    sessions, summaries = sessions_and_calls(db, 0, "session_summaries")
     assert list(sessions["state"]) == ["running"]
-    assert finished_summaries(sessions, calls).empty
+    assert finished_summaries(sessions, summaries).empty
 
 
 def test_the_notice_names_the_session_its_work_and_its_numbers(recorded):
@@ -70,6 +70,8 @@ def test_the_notice_names_the_session_its_work_and_its_numbers(recorded):
     assert text.startswith(f"Session {int(r['id'])} (shop) finished on spec:shop/fix: 5 tool")
     assert "1 failed" in text and "2 files touched" in text
     assert SESSION not in text  # people read ids they can click, not UUIDs
+    nameless = completion_notice(3, "shop", float("nan"), summary)  # as pandas hands it back
+    assert "finished with no work item" in nameless
 
 
 def test_only_sessions_that_finish_after_the_first_look_are_announced():

@@ -1,0 +1,70 @@
+"""An open dashboard follows the world without a reload: a hook event, a session that ends and a
+spec edit each show within the 5 s refresh (we allow 10 s for a loaded machine)."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCREENSHOTS, wait_idle
+from tests.conftest import ROOT
+
+LIVE_TIMEOUT_MS = 10_000
+
+
+def metric(page, label):
+    return (
+        page.get_by_test_id("stMetric")
+        .filter(has=page.get_by_text(label, exact=True))
+        .get_by_test_id("stMetricValue")
+    )
+
+
+def hook(served_demo, payload: dict) -> None:
+    """One real `pmdata hook` process, as Claude Code runs it."""
+    env = {
+        **os.environ,
+        "PMDASH_DB": str(served_demo / "pmdash.db"),
+        "PMDASH_STATE_DIR": str(served_demo / "hook-state"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pmdata.cli", "hook"],
+        input=json.dumps(payload),
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0
+
+
+def test_a_new_session_and_its_end_show_without_a_reload(app_url, served_demo, page):
+    page.goto(f"{app_url}/sessions")
+    wait_idle(page)
+    running = int(metric(page, "Running").inner_text())
+    agent = str(uuid.uuid4())
+    start = {"session_id": agent, "hook_event_name": "SessionStart", "source": "startup"}
+    hook(served_demo, {**start, "cwd": str(served_demo / "projects" / "storefront")})
+    expect(metric(page, "Running")).to_have_text(str(running + 1), timeout=LIVE_TIMEOUT_MS)
+    hook(served_demo, {"session_id": agent, "hook_event_name": "SessionEnd", "reason": "exit"})
+    toast = page.get_by_test_id("stToast").filter(has_text="finished")
+    expect(toast.first).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    expect(metric(page, "Running")).to_have_text(str(running), timeout=LIVE_TIMEOUT_MS)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "session-finished.png"), full_page=True)
+
+
+def test_a_spec_edit_on_disk_shows_without_a_reload(app_url, served_demo, page):
+    page.goto(f"{app_url}/?project=notes-app")
+    wait_idle(page)
+    drafts = int(metric(page, "Drafts").inner_text())
+    change = served_demo / "projects" / "notes-app" / "openspec" / "changes" / "add-live-test"
+    change.mkdir()
+    (change / "proposal.md").write_text(
+        "# Add a live test\n\n## Why\nTo see edits arrive.\n\n## What Changes\n- Nothing real\n"
+    )
+    expect(metric(page, "Drafts")).to_have_text(str(drafts + 1), timeout=LIVE_TIMEOUT_MS)
