@@ -222,7 +222,8 @@ class Analytics:
         """Append-only tables whose copy is a prefix of the file's: table -> its new rows.
 
         A table qualifies when the file holds exactly the copied rows plus newer ids (nothing
-        deleted or renumbered); SQLite's own count is quick, so it is asked directly."""
+        deleted or renumbered) under the same columns; SQLite's own count is quick, so it is
+        asked directly."""
         out = {}
         try:
             con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
@@ -241,6 +242,12 @@ class Analytics:
                 count, last = copied
                 if not count:
                     continue
+                copied_columns = [
+                    r[0] for r in cursor.execute(f'DESCRIBE {SNAPSHOT}."{table}"').fetchall()
+                ]
+                file_columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+                if copied_columns != file_columns:
+                    continue  # a migrate or revert changed its columns: copy it whole
                 older = con.execute(
                     f'SELECT count(*) FROM "{table}" WHERE id <= ?', (last,)
                 ).fetchone()[0]
@@ -268,7 +275,10 @@ class Analytics:
             # A cursor does not inherit the parent's USE.
             cursor.execute(f"USE {SNAPSHOT if self.snapshot else ALIAS}")
             return cursor.execute(sql, params).df()
-        except duckdb.CatalogException as exc:
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:
+            if isinstance(exc, duckdb.BinderException) and "does not have a column" not in str(exc):
+                raise StoreError(f"{name}: {_first_line(exc)}") from exc
+            # A table or one of our columns is missing: a database never migrated, or reverted.
             raise StoreError(
                 f"{name}: the database {self.db_path} lacks what it needs ({_first_line(exc)}); "
                 f"run `pmdata migrate --db {self.db_path}`"

@@ -168,3 +168,17 @@ def test_nothing_needs_the_network(tmp_path):
         )
         assert out.returncode == 0, (step, out.stderr)
     assert '"occurrences"' in out.stdout
+
+
+def test_the_snapshot_follows_a_revert_and_a_migrate(demo_db):
+    """Append-only tables are normally topped up, not recopied: not when their columns change."""
+    from pmdata.store import revert
+
+    analytics = Analytics(demo_db, snapshot=True)
+    count = len(analytics.run("failing_tests"))
+    revert(demo_db)
+    with pytest.raises(StoreError, match=r"run `pmdata migrate --db "):
+        analytics.run("failing_tests")
+    migrate(demo_db)
+    assert len(analytics.run("failing_tests")) == count
+    analytics.close()

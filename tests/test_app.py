@@ -325,3 +325,18 @@ def test_an_open_dashboard_toasts_a_session_that_finishes(demo, tmp_path):
     )
     at.run()
     assert not at.toast  # said once
+
+
+def test_a_reverted_database_asks_for_migrate_and_migrate_brings_the_pages_back(demo):
+    from pmdata.store import migrate, revert
+
+    db = demo / "pmdash.db"
+    failures = rows(db, "SELECT count(*) FROM test_failures")
+    revert(db)
+    at = open_page(PAGES[2])
+    assert any("pmdata migrate" in e.value for e in at.error)
+    assert open_page(PAGES[1]).title[0].value == "Specs"  # the rest of the app keeps serving
+    migrate(db)
+    at = open_page(PAGES[2])
+    assert not at.error and len(at.dataframe[0].value)
+    assert rows(db, "SELECT count(*) FROM test_failures") == failures
