@@ -119,7 +119,6 @@ def _suggestion_values(item: Suggested) -> dict:
 def run_triage(
     db: Path | str,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    analytics: Analytics | None = None,
     refresh: bool = False,
     now: int | None = None,
 ) -> dict[str, int]:
@@ -127,15 +126,19 @@ def run_triage(
 
     With `refresh`, suggestions on rows no person has decided are recomputed from today's
     history too. A person's decision is never touched.
+
+    Everything is read before the write begins, and our own DuckDB connection is closed by then:
+    DuckDB's sqlite scanner carries its own copy of SQLite, which cannot see this process's locks
+    on the file, takes itself for the only reader and truncates the WAL index under the writer's
+    memory map (a bus error once the WAL outgrows one index page, as at 1M failures).
     """
-    own = analytics is None
-    analytics = analytics or Analytics(db)
-    try:
+    with Analytics(db) as analytics:
         items = suggest(analytics, thresholds)
-        updated = 0
-        engine = open_engine(db)
-        now = int(time.time()) if now is None else now
-        t = schema.error_triage
+        refreshed = _refreshed(analytics, thresholds, everything=refresh)
+    now = int(time.time()) if now is None else now
+    t = schema.error_triage
+    engine = open_engine(db)
+    try:
         with engine.begin() as conn:
             if items:
                 conn.execute(
@@ -153,18 +156,30 @@ def run_triage(
                         for item in items
                     ],
                 )
-            updated = _refresh(conn, analytics, thresholds, now, everything=refresh)
-        engine.dispose()
-        return {"classified": len(items), "refreshed": updated}
+            for item, decided in refreshed:
+                values = _suggestion_values(item)
+                if not decided:
+                    values.update(
+                        decision=item.suggestion.decision,
+                        priority=item.suggestion.priority,
+                        rationale=item.suggestion.rationale,
+                    )
+                conn.execute(
+                    update(t)
+                    .where(t.c.test_failure_id == item.failure_id)
+                    .values(updated_at=now, **values)
+                )
     finally:
-        if own:
-            analytics.close()
+        engine.dispose()
+    return {"classified": len(items), "refreshed": len(refreshed)}
 
 
-def _refresh(conn, analytics: Analytics, thresholds: Thresholds, now: int, everything: bool) -> int:
-    """Suggestions for rows that lack one (a person decided before pmdash classified them),
-    and with `everything`, fresh ones for every undecided row. Decisions by people stay."""
-    t = schema.error_triage
+def _refreshed(
+    analytics: Analytics, thresholds: Thresholds, everything: bool
+) -> list[tuple[Suggested, bool]]:
+    """Suggestions for triage rows that lack one (a person decided before pmdash classified
+    them), and with `everything`, fresh ones for every undecided row; each with whether a
+    person decided it (then only the suggestion columns change)."""
     wanted = "t.decided_by IS NULL OR t.suggested_decision IS NULL"
     if not everything:
         wanted = "t.suggested_decision IS NULL"
@@ -179,21 +194,10 @@ def _refresh(conn, analytics: Analytics, thresholds: Thresholds, now: int, every
         "triage refresh",
     )
     if rows.empty:
-        return 0
+        return []
     decided = dict(zip(rows["failure_id"], rows["decided"], strict=True))
     items = classify_rows(rows, histories(analytics), {}, thresholds)
-    for item in items:
-        values = _suggestion_values(item)
-        if not decided[item.failure_id]:
-            values.update(
-                decision=item.suggestion.decision,
-                priority=item.suggestion.priority,
-                rationale=item.suggestion.rationale,
-            )
-        conn.execute(
-            update(t).where(t.c.test_failure_id == item.failure_id).values(updated_at=now, **values)
-        )
-    return len(items)
+    return [(item, bool(decided[item.failure_id])) for item in items]
 
 
 # -- what a person does -----------------------------------------------------------------------
