@@ -14,7 +14,7 @@ import duckdb_extensions
 import pandas as pd
 
 from pmdata.errors import QueryError, StoreError
-from pmdata.store.database import check_database
+from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 ALIAS = "homelab"
@@ -114,7 +114,8 @@ def connect_duckdb(db_path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     # From the pinned wheel: DuckDB would otherwise try to download the extension.
     duckdb_extensions.import_extension("sqlite_scanner", con=con)
-    con.execute(f"ATTACH '{_quote(db_path)}' AS {ALIAS} (TYPE sqlite, READ_ONLY)")
+    with ONE_SQLITE_AT_A_TIME:  # ATTACH reads the file's schema (see store.database)
+        con.execute(f"ATTACH '{_quote(db_path)}' AS {ALIAS} (TYPE sqlite, READ_ONLY)")
     con.execute(f"USE {ALIAS}")
     return con
 
@@ -177,6 +178,7 @@ class Analytics:
                 return False
             cursor = self._con.cursor()
             try:
+                ONE_SQLITE_AT_A_TIME.acquire()  # the copy scans the file (see store.database)
                 cursor.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT}")
                 tables = [
                     row[0]
@@ -214,6 +216,7 @@ class Analytics:
             except duckdb.Error as exc:
                 raise StoreError(f"cannot copy {self.db_path} into DuckDB: {exc}") from exc
             finally:
+                ONE_SQLITE_AT_A_TIME.release()
                 cursor.close()
             self._snapshot_version = version
         return True
@@ -274,7 +277,10 @@ class Analytics:
         try:
             # A cursor does not inherit the parent's USE.
             cursor.execute(f"USE {SNAPSHOT if self.snapshot else ALIAS}")
-            return cursor.execute(sql, params).df()
+            if self.snapshot:  # the in-memory copy: the file is not touched
+                return cursor.execute(sql, params).df()
+            with ONE_SQLITE_AT_A_TIME:  # a scan of the file (see store.database)
+                return cursor.execute(sql, params).df()
         except (duckdb.CatalogException, duckdb.BinderException) as exc:
             if isinstance(exc, duckdb.BinderException) and "does not have a column" not in str(exc):
                 raise StoreError(f"{name}: {_first_line(exc)}") from exc

@@ -182,3 +182,31 @@ def test_the_snapshot_follows_a_revert_and_a_migrate(demo_db):
     migrate(demo_db)
     assert len(analytics.run("failing_tests")) == count
     analytics.close()
+
+
+def test_a_scan_waits_for_a_write_of_this_process_to_finish(demo_db):
+    """DuckDB's own SQLite cannot see this process's locks (see store.database): while one of
+    our writing connections is open, a scan from another thread waits instead of resetting the
+    WAL index under it."""
+    import threading
+
+    from sqlalchemy import text
+
+    from pmdata.store import open_engine
+
+    done = threading.Event()
+
+    def scan():
+        with Analytics(demo_db) as analytics:
+            analytics.run("failing_tests")
+        done.set()
+
+    engine = open_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE error_triage SET updated_at = updated_at"))
+        reader = threading.Thread(target=scan)
+        reader.start()
+        assert not done.wait(1.0)  # held off while the write is open
+    engine.dispose()
+    assert done.wait(30)
+    reader.join()

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
 
 from pmdata.errors import StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# DuckDB's sqlite scanner carries its own copy of SQLite. Two copies in one process cannot see
+# each other's locks on a file, so one opening it while the other has it open takes itself for
+# the only user and resets the WAL index under the other's memory map (a bus error once the WAL
+# outgrows one index page). Within a process, a DuckDB scan and a writing connection therefore
+# never overlap: both hold this lock. Separate processes (the homelab services, the hook
+# recorder) are unaffected: their locks are seen.
+ONE_SQLITE_AT_A_TIME = threading.RLock()
 HOW_TO_CREATE = "run `pmdata migrate --db PATH` to create one, or `pmdata demo DIR` for demo data"
 
 
@@ -57,13 +66,23 @@ def table_names(path: Path) -> set[str]:
 
 class _read_only:
     def __init__(self, path: Path):
-        self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        ONE_SQLITE_AT_A_TIME.acquire()
+        try:
+            self.con = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+        except BaseException:
+            ONE_SQLITE_AT_A_TIME.release()
+            raise
 
     def __enter__(self) -> sqlite3.Connection:
         return self.con
 
     def __exit__(self, *exc: object) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            ONE_SQLITE_AT_A_TIME.release()
 
 
 def _configure_writer(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -94,7 +113,28 @@ def open_engine(path: Path | str) -> Engine:
         raise StoreError(f"cannot create database {path}: folder {path.parent} does not exist")
     elif not os.access(path.parent, os.W_OK):
         raise StoreError(f"cannot create database {path}: folder {path.parent} is not writable")
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine, "connect", _configure_writer)
+    # No pool: a connection lives for one transaction, so it holds ONE_SQLITE_AT_A_TIME no longer.
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        poolclass=NullPool,
+    )
+    event.listen(engine, "connect", _hold_and_configure)
     event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "close", _release_the_file)
     return engine
+
+
+def _hold_and_configure(dbapi_connection, record) -> None:
+    """The connection holds ONE_SQLITE_AT_A_TIME until it closes; released at once if it cannot
+    be set up (SQLAlchemy then never reports it closed)."""
+    ONE_SQLITE_AT_A_TIME.acquire()
+    try:
+        _configure_writer(dbapi_connection, record)
+    except BaseException:
+        ONE_SQLITE_AT_A_TIME.release()
+        raise
+
+
+def _release_the_file(_dbapi_connection, _record) -> None:
+    ONE_SQLITE_AT_A_TIME.release()
