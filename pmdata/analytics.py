@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,8 @@ def _quote(path: Path) -> str:
 SNAPSHOT = "snap"
 # Homelab tables whose rows are written once and never changed (new rows get higher ids).
 APPEND_ONLY = ("reports", "test_failures", "test_results")
+# Our tables whose every write sets a timestamp column: changed rows are found by it.
+STAMPED = {"error_triage": "updated_at"}
 
 
 def file_version(db_path: Path) -> tuple:
@@ -189,11 +192,12 @@ class Analytics:
                     ).fetchall()
                 ]
                 grown = self._appendable(cursor, tables)
+                changed = self._changed_in_place(cursor, tables)
                 # Rows only ever appended (runs, failures, outcomes) are copied from the last id
-                # on; everything else is copied whole beside the old copy, then swapped in, so a
-                # reader never sees half.
+                # on, stamped rows (triage) by their stamp; everything else is copied whole
+                # beside the old copy, then swapped in, so a reader never sees half.
                 for table in tables:
-                    if table in grown:
+                    if table in grown or table in changed:
                         continue
                     cursor.execute(
                         f'CREATE OR REPLACE TABLE {SNAPSHOT}."{table}__new" AS '
@@ -207,8 +211,19 @@ class Analytics:
                             f'INSERT INTO {SNAPSHOT}."{table}" BY NAME SELECT * FROM new_rows'
                         )
                         cursor.unregister("new_rows")
+                for table, rows in changed.items():
+                    if len(rows):
+                        cursor.register("changed_rows", rows)
+                        cursor.execute(
+                            f'DELETE FROM {SNAPSHOT}."{table}" '
+                            "WHERE id IN (SELECT id FROM changed_rows)"
+                        )
+                        cursor.execute(
+                            f'INSERT INTO {SNAPSHOT}."{table}" BY NAME SELECT * FROM changed_rows'
+                        )
+                        cursor.unregister("changed_rows")
                 for table in tables:
-                    if table in grown:
+                    if table in grown or table in changed:
                         continue
                     cursor.execute(f'DROP TABLE IF EXISTS {SNAPSHOT}."{table}"')
                     cursor.execute(f'ALTER TABLE {SNAPSHOT}."{table}__new" RENAME TO "{table}"')
@@ -220,6 +235,59 @@ class Analytics:
                 cursor.close()
             self._snapshot_version = version
         return True
+
+    def _changed_in_place(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
+        """Stamped tables whose changes since the copy can be read by their stamp: table -> the
+        new and changed rows. Checked before use: the copy with them applied must have the
+        file's row count and stamp total (a deletion, or a write that kept an old stamp, means a
+        whole copy instead)."""
+        out = {}
+        try:
+            raw = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
+        except sqlite3.Error:
+            return out  # the whole copy says what is wrong
+        with closing(raw) as con:
+            for table, stamp in STAMPED.items():
+                if table not in tables or not self._same_columns(cursor, con, table):
+                    continue
+                count, last_id, last_stamp, total = cursor.execute(
+                    f'SELECT count(*), max(id), max("{stamp}"), sum("{stamp}") '
+                    f'FROM {SNAPSHOT}."{table}"'
+                ).fetchone()
+                if not count:
+                    continue
+                rows = pd.read_sql_query(
+                    f'SELECT * FROM "{table}" WHERE id > ? OR "{stamp}" >= ?',
+                    con,
+                    params=(last_id, last_stamp if last_stamp is not None else 0),
+                )
+                old = rows[rows["id"] <= last_id]
+                replaced = 0
+                if len(old):
+                    cursor.register("old_ids", old[["id"]])
+                    replaced = cursor.execute(
+                        f'SELECT coalesce(sum("{stamp}"), 0) FROM {SNAPSHOT}."{table}" '
+                        "WHERE id IN (SELECT id FROM old_ids)"
+                    ).fetchone()[0]
+                    cursor.unregister("old_ids")
+                want_count, want_total = con.execute(
+                    f'SELECT count(*), coalesce(sum("{stamp}"), 0) FROM "{table}"'
+                ).fetchone()
+                new_total = (total or 0) - replaced + int(rows[stamp].fillna(0).sum())
+                if want_count == count + int((rows["id"] > last_id).sum()) and (
+                    want_total == new_total
+                ):
+                    out[table] = rows
+        return out
+
+    @staticmethod
+    def _same_columns(cursor, con, table: str) -> bool:
+        """A copy exists and has the file's columns (a migrate or revert changes them)."""
+        try:
+            copied = [r[0] for r in cursor.execute(f'DESCRIBE {SNAPSHOT}."{table}"').fetchall()]
+        except duckdb.Error:
+            return False  # no copy yet
+        return copied == [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
 
     def _appendable(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
         """Append-only tables whose copy is a prefix of the file's: table -> its new rows.
@@ -245,11 +313,7 @@ class Analytics:
                 count, last = copied
                 if not count:
                     continue
-                copied_columns = [
-                    r[0] for r in cursor.execute(f'DESCRIBE {SNAPSHOT}."{table}"').fetchall()
-                ]
-                file_columns = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
-                if copied_columns != file_columns:
+                if not self._same_columns(cursor, con, table):
                     continue  # a migrate or revert changed its columns: copy it whole
                 older = con.execute(
                     f'SELECT count(*) FROM "{table}" WHERE id <= ?', (last,)

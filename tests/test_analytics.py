@@ -1,5 +1,6 @@
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,7 @@ import pytest
 from pmdata.analytics import Analytics, list_queries, load_query
 from pmdata.errors import QueryError, StoreError
 from pmdata.store import migrate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, rows
 
 QUERIES = [q.name for q in list_queries()]
 
@@ -210,3 +211,33 @@ def test_a_scan_waits_for_a_write_of_this_process_to_finish(demo_db):
     engine.dispose()
     assert done.wait(30)
     reader.join()
+
+
+def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_db):
+    """Triage rows change in place (decisions): the copy takes the changed rows by updated_at,
+    and a write that kept an old stamp is still seen, by copying the table whole."""
+    from pmdata.triage.service import override
+
+    analytics = Analytics(demo_db, snapshot=True)
+
+    def decision(failure_id):
+        frame = analytics.run("failure_detail", failure_id=failure_id)
+        return frame.iloc[0]["decision"]
+
+    [(first,), (second,)] = rows(
+        demo_db,
+        "SELECT test_failure_id FROM error_triage WHERE decided_by IS NULL"
+        " AND decision != 'ignore' ORDER BY id LIMIT 2",
+    )
+    decision(first)  # the copy exists
+    override(demo_db, first, "ignore", "lab network", None, "ana")
+    assert decision(first) == "ignore"
+    con = sqlite3.connect(demo_db)  # a writer that does not touch updated_at
+    con.execute(
+        "UPDATE error_triage SET decision = 'ignore', updated_at = 1 WHERE test_failure_id = ?",
+        (second,),
+    )
+    con.commit()
+    con.close()
+    assert decision(second) == "ignore"
+    analytics.close()
