@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pmdata.analytics import Analytics, file_version
+from pmdata.analytics import Analytics, file_version, snapshot_file_for
 from pmdata.errors import PmdashError
 from pmdata.openspec.index import ProjectIndex
 from pmdata.settings import Settings, load_settings
@@ -24,8 +24,9 @@ def settings() -> Settings:
 
 @st.cache_resource
 def analytics(db: str) -> Analytics:
-    # One columnar snapshot per process, shared by every browser session.
-    return Analytics(db, snapshot=True)
+    # One columnar snapshot per process, shared by every browser session, kept on disk so that
+    # a restarted server only tops it up.
+    return Analytics(db, snapshot=True, snapshot_file=snapshot_file_for(Path(db)))
 
 
 @st.cache_resource

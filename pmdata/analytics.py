@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import sqlite3
 import threading
@@ -132,6 +134,19 @@ APPEND_ONLY = ("reports", "test_failures", "test_results")
 STAMPED = {"error_triage": "updated_at"}
 
 
+def snapshot_file_for(db_path: Path, environ: dict[str, str] | None = None) -> Path:
+    """Where the dashboard keeps its DuckDB copy of one database: pmdash's state folder
+    (PMDASH_STATE_DIR, else ~/.local/state/pmdash), one file per database path."""
+    from pmdata.ingest.hook_recorder import state_dir
+
+    key = hashlib.sha1(str(Path(db_path).resolve()).encode()).hexdigest()[:16]
+    return (
+        Path(state_dir(dict(os.environ) if environ is None else environ))
+        / "snapshots"
+        / (f"{key}.duckdb")
+    )
+
+
 def file_version(db_path: Path) -> tuple:
     """Changes whenever a writer commits: the database file's and its WAL's size and mtime.
 
@@ -150,17 +165,24 @@ def file_version(db_path: Path) -> tuple:
 class Analytics:
     """Runs named queries against one database. Thread-safe: each call uses its own cursor.
 
-    With `snapshot=True` the queries run on a columnar copy of the homelab tables held in
-    DuckDB's memory, refreshed when the file changes (`file_version`): at a million failures the
-    SQLite scanner needs seconds per query, the copy tens of milliseconds.
+    With `snapshot=True` the queries run on a columnar copy of the homelab tables, refreshed when
+    the file changes (`file_version`): at a million failures the SQLite scanner needs seconds per
+    query, the copy tens of milliseconds. The copy lives in DuckDB's memory, or in
+    `snapshot_file` when given, so that a new process only tops it up instead of copying a
+    million rows again (falling back to memory when another process holds that file).
     """
 
     def __init__(
-        self, db_path: Path | str, queries_dir: Path = QUERIES_DIR, snapshot: bool = False
+        self,
+        db_path: Path | str,
+        queries_dir: Path = QUERIES_DIR,
+        snapshot: bool = False,
+        snapshot_file: Path | None = None,
     ):
         self.db_path = check_database(db_path)
         self.queries_dir = queries_dir
         self.snapshot = snapshot
+        self.snapshot_file = snapshot_file
         self._lock = threading.Lock()
         self._snapshot_version: tuple | None = None
         try:
@@ -182,7 +204,8 @@ class Analytics:
             cursor = self._con.cursor()
             try:
                 ONE_SQLITE_AT_A_TIME.acquire()  # the copy scans the file (see store.database)
-                cursor.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT}")
+                if self._snapshot_version is None:
+                    self._attach_snapshot(cursor)
                 tables = [
                     row[0]
                     for row in cursor.execute(
@@ -235,6 +258,41 @@ class Analytics:
                 cursor.close()
             self._snapshot_version = version
         return True
+
+    def _attach_snapshot(self, cursor) -> None:
+        """The copy's home, on the first refresh of this object. A copy on disk is kept only if
+        it was made from this very file (same device and inode: a rebuilt or replaced database
+        is a new file), else it is emptied and made again."""
+        target = None
+        if self.snapshot_file is not None:
+            try:
+                self.snapshot_file.parent.mkdir(parents=True, exist_ok=True)
+                cursor.execute(f"ATTACH IF NOT EXISTS '{_quote(self.snapshot_file)}' AS {SNAPSHOT}")
+                target = self.snapshot_file
+            except (OSError, duckdb.Error):
+                self.snapshot_file = None  # held by another process, or unwritable
+        if target is None:
+            cursor.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT}")
+            return
+        st = self.db_path.stat()
+        source = [st.st_dev, st.st_ino, str(self.db_path.resolve())]
+        try:
+            kept = cursor.execute(
+                f"SELECT device, inode, path FROM {SNAPSHOT}.pmdash_source"
+            ).fetchone()
+        except duckdb.Error:
+            kept = None
+        if kept is not None and list(kept) == source:
+            return
+        for (table,) in cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = $snap",
+            {"snap": SNAPSHOT},
+        ).fetchall():
+            cursor.execute(f'DROP TABLE {SNAPSHOT}."{table}"')
+        cursor.execute(
+            f"CREATE TABLE {SNAPSHOT}.pmdash_source (device BIGINT, inode BIGINT, path TEXT)"
+        )
+        cursor.execute(f"INSERT INTO {SNAPSHOT}.pmdash_source VALUES (?, ?, ?)", source)
 
     def _changed_in_place(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
         """Stamped tables whose changes since the copy can be read by their stamp: table -> the

@@ -241,3 +241,55 @@ def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_d
     con.close()
     assert decision(second) == "ignore"
     analytics.close()
+
+
+def test_a_new_process_tops_up_the_copy_kept_on_disk(demo_db, tmp_path):
+    kept = tmp_path / "state" / "snap.duckdb"
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as first:
+        runs = len(first.run_sql("SELECT id FROM reports", {}))
+    # Rows of append-only tables never change: the kept copy is trusted for them, which shows
+    # here as an old row edited behind its back staying as it was copied.
+    con = sqlite3.connect(demo_db)
+    con.execute("UPDATE reports SET workflow_name = 'edited' WHERE id = 1")
+    con.execute(
+        "INSERT INTO reports (workflow_name, run_number, hash, file_path, total_tests, passed,"
+        " failed, skipped, status, created_at, project) SELECT workflow_name, run_number + 1000,"
+        " 'new-run', file_path, 0, 0, 0, 0, 'passed', created_at, project FROM reports WHERE id = 2"
+    )
+    con.commit()
+    con.close()
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as second:
+        frame = second.run_sql("SELECT id, workflow_name FROM reports ORDER BY id", {})
+    assert len(frame) == runs + 1  # topped up with the new run
+    assert frame.iloc[0]["workflow_name"] != "edited"  # not copied again
+
+
+def test_a_replaced_database_is_copied_afresh(demo_db, tmp_path):
+    kept = tmp_path / "snap.duckdb"
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as first:
+        assert len(first.run("failing_tests"))
+    other = tmp_path / "other.db"
+    migrate(other)  # an empty database...
+    other.replace(demo_db)  # ...now at the same path: a new file
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as second:
+        assert second.run("failing_tests").empty
+
+
+def test_two_holders_of_one_kept_copy_both_answer(demo_db, tmp_path):
+    kept = tmp_path / "snap.duckdb"
+    code = (
+        "import sys, time; from pathlib import Path; from pmdata.analytics import Analytics;"
+        f"a = Analytics(Path({str(demo_db)!r}), snapshot=True, snapshot_file=Path({str(kept)!r}));"
+        "a.run('failing_tests'); print('ready', flush=True); time.sleep(30)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with Analytics(demo_db, snapshot=True, snapshot_file=kept) as second:
+            assert len(second.run("failing_tests"))  # in memory: the file is taken
+            assert second.snapshot_file is None
+    finally:
+        holder.kill()
+        holder.wait()
