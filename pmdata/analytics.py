@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ SNAPSHOT = "snap"
 APPEND_ONLY = ("reports", "test_failures", "test_results")
 # Our tables whose every write sets a timestamp column: changed rows are found by it.
 STAMPED = {"error_triage": "updated_at"}
+STAMP_MARGIN_S = 5  # how long before a read a write may take its stamp and still commit after
 
 
 def snapshot_file_for(db_path: Path, environ: dict[str, str] | None = None) -> Path:
@@ -214,6 +216,7 @@ class Analytics:
                         {"alias": ALIAS},
                     ).fetchall()
                 ]
+                reading_at = int(time.time())  # before any read: see _changed_in_place
                 grown = self._appendable(cursor, tables)
                 changed = self._changed_in_place(cursor, tables)
                 # Rows only ever appended (runs, failures, outcomes) are copied from the last id
@@ -250,6 +253,16 @@ class Analytics:
                         continue
                     cursor.execute(f'DROP TABLE IF EXISTS {SNAPSHOT}."{table}"')
                     cursor.execute(f'ALTER TABLE {SNAPSHOT}."{table}__new" RENAME TO "{table}"')
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {SNAPSHOT}.pmdash_read_at "
+                    "(name TEXT PRIMARY KEY, read_at BIGINT)"
+                )
+                for table in STAMPED:
+                    if table in tables:
+                        cursor.execute(
+                            f"INSERT OR REPLACE INTO {SNAPSHOT}.pmdash_read_at VALUES ($n, $t)",
+                            {"n": table, "t": reading_at},
+                        )
                 cursor.execute("COMMIT")
             except duckdb.Error as exc:
                 raise StoreError(f"cannot copy {self.db_path} into DuckDB: {exc}") from exc
@@ -296,9 +309,10 @@ class Analytics:
 
     def _changed_in_place(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
         """Stamped tables whose changes since the copy can be read by their stamp: table -> the
-        new and changed rows. Checked before use: the copy with them applied must have the
-        file's row count and stamp total (a deletion, or a write that kept an old stamp, means a
-        whole copy instead)."""
+        new and changed rows. Changed means stamped since the last read (kept in the copy, less
+        a margin for a write that took its stamp before that read and committed after it).
+        Checked before use: the copy with them applied must have the file's row count and stamp
+        total (a deletion, or a write that kept an old stamp, means a whole copy instead)."""
         out = {}
         try:
             raw = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
@@ -308,16 +322,16 @@ class Analytics:
             for table, stamp in STAMPED.items():
                 if table not in tables or not self._same_columns(cursor, con, table):
                     continue
-                count, last_id, last_stamp, total = cursor.execute(
-                    f'SELECT count(*), max(id), max("{stamp}"), sum("{stamp}") '
-                    f'FROM {SNAPSHOT}."{table}"'
+                count, last_id, total = cursor.execute(
+                    f'SELECT count(*), max(id), sum("{stamp}") FROM {SNAPSHOT}."{table}"'
                 ).fetchone()
-                if not count:
+                read_at = self._read_at(cursor, table)
+                if not count or read_at is None:
                     continue
                 rows = pd.read_sql_query(
                     f'SELECT * FROM "{table}" WHERE id > ? OR "{stamp}" >= ?',
                     con,
-                    params=(last_id, last_stamp if last_stamp is not None else 0),
+                    params=(last_id, read_at - STAMP_MARGIN_S),
                 )
                 old = rows[rows["id"] <= last_id]
                 replaced = 0
@@ -337,6 +351,17 @@ class Analytics:
                 ):
                     out[table] = rows
         return out
+
+    @staticmethod
+    def _read_at(cursor, table: str) -> int | None:
+        try:
+            row = cursor.execute(
+                f"SELECT read_at FROM {SNAPSHOT}.pmdash_read_at WHERE name = $name",
+                {"name": table},
+            ).fetchone()
+        except duckdb.Error:
+            return None
+        return row[0] if row else None
 
     @staticmethod
     def _same_columns(cursor, con, table: str) -> bool:

@@ -68,7 +68,9 @@ def discover_spec_files(specs_root: Path) -> list[tuple[str, Path]]:
                 entry.name == "spec.md"
                 and segments
                 and Path(entry.path).is_file()
-                and _inside(Path(entry.path), specs_root)
+                # Folders are not followed through links, so only a linked spec.md can lead
+                # out: resolving every path (a dozen lstat calls each) is kept for those.
+                and (not entry.is_symlink() or _inside(Path(entry.path), specs_root))
             ):
                 found.append(("/".join(segments), Path(entry.path)))
 
