@@ -77,6 +77,11 @@ def forms(d, attempts: pd.DataFrame) -> None:
                 st.rerun()
             except RemediationError as exc:
                 st.error(str(exc))
+    elif open_.empty:
+        st.caption(
+            f"Session {int(d['assigned_session_id'])} is already on this failure: one work item, "
+            "one session."
+        )
     if not open_.empty:
         st.markdown("Run this in the project's folder to put Claude Code on it:")
         st.code(Remediation.command_for(int(d["triage_id"])), language="bash")
