@@ -3,6 +3,7 @@ URL-bound filters and small presentation helpers. pmdata never imports Streamlit
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,7 +35,7 @@ def project_index(roots: tuple[str, ...], ttl: int, rescan: int) -> ProjectIndex
     from pmdata.openspec.cache import TreeCache
 
     index = ProjectIndex(list(roots), TreeCache(ttl_seconds=ttl), rescan_seconds=rescan)
-    index.warm()  # parse every project once at start: the first view does not wait
+    index.warm_later()  # parse and validate every project once, off the page's thread
     return index
 
 
@@ -70,11 +71,8 @@ def run(name: str, **params) -> pd.DataFrame:
 def project_names() -> list[str]:
     names = {p.name for p in index().projects()}
     if db():
-        try:
-            names |= set(run("failing_tests")["project"].dropna())
-            names |= set(run("session_activity")["project"].dropna())
-        except PmdashError:
-            pass
+        with contextlib.suppress(PmdashError):  # the page says what is wrong with it
+            names |= set(run("project_names")["project"].dropna())
     return sorted(names)
 
 
@@ -167,23 +165,54 @@ def permalink(page: str, **params) -> str:
 MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
 
 
+def tree_token() -> tuple:
+    """Changes when a tree does, or when a project's verdicts come in from the background."""
+    return (index().generation(), index().verdicts_ready())
+
+
 def changes_frame(f: Filters, include_archived: bool = False) -> pd.DataFrame:
-    return _changes_frame(index().generation(), f, include_archived)
+    return _changes_frame(tree_token(), f, include_archived)
+
+
+def validity(valid) -> str:
+    """A change's verdict in words; None while the background validator works on it."""
+    if valid is None or pd.isna(valid):
+        return "checking…"
+    return "valid" if valid else "invalid"
+
+
+def validation_notice() -> None:
+    """While verdicts are computed in the background, say so, and rerun once they are in."""
+    if index().validating():
+        _await_verdicts()
+
+
+@st.fragment(run_every="2s")
+def _await_verdicts() -> None:
+    if not index().validating():
+        st.rerun()  # the whole page, now with every verdict
+    st.caption(
+        ":material/hourglass_top: Validating changes in the background: "
+        "verdicts appear here in a few seconds."
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _changes_frame(generation: tuple, f: Filters, include_archived: bool) -> pd.DataFrame:
-    """Every change of the chosen project(s), with its validation verdict; re-read only when a
-    tree changed (`generation`)."""
+def _changes_frame(token: tuple, f: Filters, include_archived: bool) -> pd.DataFrame:
+    """Every change of the chosen project(s), with its validation verdict (None until the
+    background validator has it); re-read only when `tree_token` moved."""
     rows = []
     for project in index().projects():
         if f.project and project.name != f.project:
             continue
-        verdicts = index().validation(project)
+        verdicts = index().validation_if_ready(project)
         for c in index().summaries(project):
             if c.state == "archived" and not include_archived:
                 continue
-            verdict = verdicts.get(("change", c.id), {"valid": True, "issues": []})
+            if verdicts is None:
+                verdict = {"valid": None}
+            else:
+                verdict = verdicts.get(("change", c.id), {"valid": True, "issues": []})
             rows.append(
                 {
                     "project": project.name,
@@ -194,7 +223,7 @@ def _changes_frame(generation: tuple, f: Filters, include_archived: bool) -> pd.
                     "total": c.total_tasks,
                     "progress": c.progress,
                     "last_modified": c.last_modified,
-                    "valid": c.state == "archived" or verdict["valid"],
+                    "valid": True if c.state == "archived" else verdict["valid"],
                     "problem": c.problem,
                 }
             )

@@ -18,8 +18,8 @@ st.caption(
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs={pd.DataFrame: lambda _: 0})
-def work_table(token, generation, filters, changes, failures) -> pd.DataFrame:
-    """Rebuilt only when the database or a tree changed (token, generation) or the filters did;
+def work_table(token, tree_token, filters, changes, failures) -> pd.DataFrame:
+    """Rebuilt only when the database or a tree changed (the tokens) or the filters did;
     the frames are derived from those, so they are not hashed."""
     return work_items(changes, failures, filters)
 
@@ -46,7 +46,12 @@ def live_view():
                 "last_seen",
             ]
         )
-    items = work_table(common.db_token(), common.index().generation(), f, changes, failures)
+    if common.index().validating():  # this view reruns every 5 s: the verdicts fill in
+        st.caption(
+            ":material/hourglass_top: Validating changes in the background: an invalid change "
+            "moves up one priority when its verdict is in."
+        )
+    items = work_table(common.db_token(), common.tree_token(), f, changes, failures)
     counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
     total = len(items)
     items = items.head(common.MAX_ROWS)

@@ -31,7 +31,7 @@ def show_change(project, change_id: str) -> None:
     )
     if detail.problem:
         st.warning(detail.problem)
-    verdict = common.index().validation(project).get(("change", change_id))
+    verdict = common.index().change_verdict(project, change_id)
     if verdict:
         issues = verdict["issues"]
         (st.success if verdict["valid"] else st.error)(
@@ -186,11 +186,13 @@ if wanted:
     changes = changes[changes["state"].isin(wanted)]
 changes = fuzzy_filter(changes, ["id", "title"], f.q)
 changes = changes.assign(
+    valid=changes["valid"].map(common.validity),
     link=[
         common.permalink("specs", project=p, change=c)
         for p, c in zip(changes["project"], changes["id"], strict=True)
-    ]
+    ],
 )
+common.validation_notice()
 tabs = st.tabs([s.title() for s in CHANGE_STATES], key="state", bind="query-params")
 for state, tab in zip(CHANGE_STATES, tabs, strict=True):
     with tab:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -208,6 +209,10 @@ class Analytics:
                 ONE_SQLITE_AT_A_TIME.acquire()  # the copy scans the file (see store.database)
                 if self._snapshot_version is None:
                     self._attach_snapshot(cursor)
+                    if self._kept_version(cursor) == version:
+                        # A restart with nothing written since the copy was last topped up.
+                        self._snapshot_version = version
+                        return False
                 tables = [
                     row[0]
                     for row in cursor.execute(
@@ -263,6 +268,11 @@ class Analytics:
                             f"INSERT OR REPLACE INTO {SNAPSHOT}.pmdash_read_at VALUES ($n, $t)",
                             {"n": table, "t": reading_at},
                         )
+                cursor.execute(
+                    f"CREATE OR REPLACE TABLE {SNAPSHOT}.pmdash_version AS "
+                    "SELECT $version AS version",
+                    {"version": json.dumps(version)},
+                )
                 cursor.execute("COMMIT")
             except duckdb.Error as exc:
                 raise StoreError(f"cannot copy {self.db_path} into DuckDB: {exc}") from exc
@@ -306,6 +316,15 @@ class Analytics:
             f"CREATE TABLE {SNAPSHOT}.pmdash_source (device BIGINT, inode BIGINT, path TEXT)"
         )
         cursor.execute(f"INSERT INTO {SNAPSHOT}.pmdash_source VALUES (?, ?, ?)", source)
+
+    @staticmethod
+    def _kept_version(cursor) -> tuple | None:
+        """The file's `file_version` when the copy on disk was last brought up to date."""
+        try:
+            row = cursor.execute(f"SELECT version FROM {SNAPSHOT}.pmdash_version").fetchone()
+        except duckdb.Error:
+            return None
+        return tuple(json.loads(row[0])) if row else None
 
     def _changed_in_place(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
         """Stamped tables whose changes since the copy can be read by their stamp: table -> the

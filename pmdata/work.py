@@ -72,11 +72,21 @@ def fuzzy_filter(frame: pd.DataFrame, columns: list[str], q: str) -> pd.DataFram
     )
 
 
+def _in_utc(stamps: pd.Series) -> pd.Series:
+    """Timestamps in UTC, whether they came naive (taken as UTC) or with a zone."""
+    out = pd.to_datetime(stamps, utc=False)
+    if len(out) and out.dt.tz is None:
+        return out.dt.tz_localize("UTC")
+    return out.dt.tz_convert("UTC") if len(out) else out
+
+
 def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """changes: project, id, title, state, valid, last_modified, progress;
+    """changes: project, id, title, state, valid (None while unknown), last_modified, progress;
     failures: rows of queries/failing_tests.sql. Returns one table, highest priority first."""
     rows = []
     for c in changes.itertuples(index=False):
+        known = c.valid is not None and not pd.isna(c.valid)
+        validity = "" if not known else ("" if c.valid else " · invalid")
         rows.append(
             {
                 "kind": "spec",
@@ -84,30 +94,34 @@ def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) 
                 "ref": c.id,
                 "title": c.title,
                 "status": c.state,
-                "priority": change_priority(c.state, bool(c.valid)),
-                "detail": f"{c.completed}/{c.total} tasks" + ("" if c.valid else " · invalid"),
+                # Unknown counts as valid until the verdict comes in: no alarm on a guess.
+                "priority": change_priority(c.state, not known or bool(c.valid)),
+                "detail": f"{c.completed}/{c.total} tasks{validity}",
                 "active_at": pd.Timestamp(c.last_modified),
             }
         )
-    for f in failures.itertuples(index=False):
-        rows.append(
-            {
-                "kind": "error",
-                "project": f.project,
-                "ref": str(f.failure_id),
-                "title": f.test_name,
-                "status": f.decision,
-                "priority": int(f.priority),
-                "detail": f"{f.classification} · {int(f.occurrences)}×",
-                "active_at": pd.Timestamp(f.last_seen, tz="UTC")
-                if pd.Timestamp(f.last_seen).tzinfo is None
-                else pd.Timestamp(f.last_seen),
-            }
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=["kind", "project", "ref", "title", "status", "priority", "detail", "active_at"],
+    columns = ["kind", "project", "ref", "title", "status", "priority", "detail", "active_at"]
+    specs = pd.DataFrame(rows, columns=columns)
+    specs["active_at"] = _in_utc(specs["active_at"])
+    # Tens of thousands of failing tests at a million failures: built by columns, not rows.
+    errors = pd.DataFrame(
+        {
+            "kind": "error",
+            "project": failures["project"],
+            "ref": failures["failure_id"].astype("int64").astype(str),
+            "title": failures["test_name"],
+            "status": failures["decision"],
+            "priority": failures["priority"].astype(int),
+            "detail": failures["classification"].astype(str)
+            + " · "
+            + failures["occurrences"].astype("int64").astype(str)
+            + "×",
+            "active_at": _in_utc(failures["last_seen"]),
+        },
+        columns=columns,
     )
+    parts = [part for part in (specs, errors) if len(part)]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     wanted = filters.statuses_in(CHANGE_STATES + DECISIONS)
     if wanted:
         frame = frame[frame["status"].isin(wanted)]

@@ -12,6 +12,13 @@ from typing import Any
 from pmdata.openspec.tree import OpenSpecTree
 
 
+class _Flight:
+    """One answer being computed: others asking for it wait on `done`."""
+
+    def __init__(self, generation: int):
+        self.generation, self.done, self.value, self.ok = generation, threading.Event(), None, False
+
+
 class TreeCache:
     """An LRU with a time-to-live, one entry per (project, question), shared by every caller.
 
@@ -28,11 +35,15 @@ class TreeCache:
         self.ttl, self.max_entries, self.clock = ttl_seconds, max_entries, clock
         self._entries: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
         self._generations: dict[Path, int] = {}
+        self._flights: dict[tuple, _Flight] = {}  # answers being computed right now
         self._lock = threading.RLock()
         self.hits = self.misses = 0
 
     def get(self, openspec_dir: Path, question: str, compute: Callable[[OpenSpecTree], Any]):
-        """The answer to `question` about the tree, computed at most once per TTL or change."""
+        """The answer to `question` about the tree, computed at most once per TTL or change.
+
+        Asked while another thread computes the same answer for the same tree (the background
+        warm-up and a page, say), it waits for that answer instead of parsing a second time."""
         key = (Path(openspec_dir).resolve(), question)
         now = self.clock()
         with self._lock:
@@ -43,7 +54,23 @@ class TreeCache:
                 return found[1]
             self.misses += 1
             generation = self._generations.get(key[0], 0)
-        value = compute(OpenSpecTree(key[0]))  # outside the lock: parsing may take a while
+            flight = self._flights.get(key)
+            leader = flight is None or flight.generation != generation
+            if leader:
+                flight = self._flights[key] = _Flight(generation)
+        if not leader:
+            flight.done.wait()
+            if flight.ok:
+                return flight.value
+        try:
+            value = compute(OpenSpecTree(key[0]))  # outside the lock: parsing may take a while
+        except BaseException:
+            if leader:
+                self._land(key, flight)  # its followers compute for themselves
+            raise
+        if leader:
+            flight.value, flight.ok = value, True
+            self._land(key, flight)
         with self._lock:
             # A change that landed while we parsed makes this answer stale: don't keep it.
             if self._generations.get(key[0], 0) == generation:
@@ -52,6 +79,21 @@ class TreeCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         return value
+
+    def _land(self, key: tuple, flight: _Flight) -> None:
+        with self._lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+        flight.done.set()
+
+    def peek(self, openspec_dir: Path, question: str, default: Any = None) -> Any:
+        """The cached answer if there is a fresh one, else `default`; never computes."""
+        key = (Path(openspec_dir).resolve(), question)
+        with self._lock:
+            found = self._entries.get(key)
+            if found and self.clock() - found[0] < self.ttl:
+                return found[1]
+        return default
 
     def invalidate(self, openspec_dir: Path) -> None:
         root = Path(openspec_dir).resolve()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pmdata.openspec.cache import TreeCache, TreeWatcher
 from pmdata.openspec.projects import Project, discover_projects
+from pmdata.openspec.verdicts import VerdictHelper
+
+logger = logging.getLogger(__name__)
 
 
 def _list_changes(tree):
@@ -40,6 +45,13 @@ class ProjectIndex:
         self._lock = threading.Lock()
         self.watcher = TreeWatcher(self.cache, on_change=self._tree_changed) if watch else None
         self._roots_changed = False
+        # Validation dry-runs every archive (seconds for a big project): it runs on one
+        # background thread, so a page shows the changes at once and their verdicts when ready.
+        self._worker: ThreadPoolExecutor | None = None
+        self._helper: VerdictHelper | None = None
+        self._background_lock = threading.Lock()
+        self._validating: set[Path] = set()
+        self._validation_failed: dict[Path, int] = {}  # tree -> the generation that failed
         if self.watcher:
             self._watch_roots()
         self.rescan()
@@ -72,9 +84,20 @@ class ProjectIndex:
                 False,
             )
         if self.watcher:
-            for project in projects:
-                self.watcher.watch(project.openspec_path)
+            watched = set(self.watcher.watched)
+            if any(p.openspec_path.resolve() not in watched for p in projects):
+                # A recursive watch of a big tree takes a while to set up: the worker does it.
+                self._background().submit(self._watch, projects)
         return projects
+
+    def _watch(self, projects: list[Project]) -> None:
+        watched = set(self.watcher.watched)
+        for project in projects:
+            if project.openspec_path.resolve() in watched:
+                continue
+            self.watcher.watch(project.openspec_path)
+            # An answer parsed before the watch began may have missed an edit: drop it.
+            self.cache.invalidate(project.openspec_path)
 
     def projects(self) -> list[Project]:
         stale = time.monotonic() - self._scanned_at >= self.rescan_seconds
@@ -110,13 +133,82 @@ class ProjectIndex:
         )
 
     def validation(self, project: Project) -> dict[str, dict]:
-        """`validate --all` per item id ({valid, issues}), cached until the tree changes."""
-        from pmdata.openspec.validate import validate_tree
+        """`validate --all` per item id ({valid, issues}), cached until the tree changes.
+
+        Computed in a helper process (see openspec.verdicts): thousands of changes take
+        seconds of pure Python, which here would hold the interpreter lock against every page."""
+        return self.cache.get(project.openspec_path, "validation", self._verdicts_elsewhere)
+
+    def _verdicts_elsewhere(self, tree) -> dict:
+        with self._background_lock:
+            if self._helper is None:
+                self._helper = VerdictHelper()
+        return self._helper.verdicts(tree.root)
+
+    def change_verdict(self, project: Project, change_id: str) -> dict | None:
+        """`validate <change>` for one change ({valid, issues}); the whole project's verdicts
+        when they are in already, else just this change (a change page must not wait for a
+        thousand others)."""
+        from pmdata.openspec.validate import validate_change
+
+        verdicts = self.cache.peek(project.openspec_path, "validation")
+        if verdicts is not None:
+            return verdicts.get(("change", change_id))
 
         def run(tree):
-            return {(i["type"], i["id"]): i for i in validate_tree(tree)["items"]}
+            if change_id not in tree.change_ids(include_dot=False):
+                return None
+            return validate_change(tree.changes_dir / change_id, tree.specs_dir)
 
-        return self.cache.get(project.openspec_path, "validation", run)
+        return self.cache.get(project.openspec_path, f"validation:{change_id}", run)
+
+    def validation_if_ready(self, project: Project) -> dict[str, dict] | None:
+        """The verdicts for the tree as it is now, or None while the background validator works
+        on them (this call asks it to, if nobody has yet)."""
+        verdicts = self.cache.peek(project.openspec_path, "validation")
+        if verdicts is None:
+            self._validate_later(project)
+        return verdicts
+
+    def verdicts_ready(self) -> tuple[bool, ...]:
+        """Per project, whether its verdicts are in: with `generation()`, a key for views."""
+        return tuple(
+            self.cache.peek(p.openspec_path, "validation") is not None for p in self.projects()
+        )
+
+    def validating(self) -> int:
+        """How many projects' verdicts are being computed in the background right now."""
+        with self._lock:
+            return len(self._validating)
+
+    def _validate_later(self, project: Project) -> None:
+        path = project.openspec_path
+        with self._lock:
+            failed = self._validation_failed.get(path)
+            if path in self._validating or failed == self.cache.generation(path):
+                return  # on its way, or failed on this very tree: an edit retries it
+            self._validating.add(path)
+            self._background().submit(self._validate, project)
+
+    def _background(self) -> ThreadPoolExecutor:
+        """One worker thread for what no page view should wait on (warming, validating)."""
+        with self._background_lock:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="pmdash-openspec")
+            return self._worker
+
+    def _validate(self, project: Project) -> None:
+        path = project.openspec_path
+        generation = self.cache.generation(path)
+        try:
+            self.validation(project)
+        except Exception:  # a validator bug must not take the page down: verdicts stay unknown
+            logger.exception("validating %s failed", project.name)
+            with self._lock:
+                self._validation_failed[path] = generation
+        finally:
+            with self._lock:
+                self._validating.discard(path)
 
     def invalidate(self, project: Project) -> None:
         """After one of our own writes: don't wait for the watcher to notice."""
@@ -124,10 +216,19 @@ class ProjectIndex:
         self._roots_changed = True
 
     def warm(self) -> None:
-        """Parse every project once, so the first page view does not wait on it."""
+        """Parse every project once, so the first page view does not wait on it, and start
+        validating them in the background."""
         for project in self.projects():
-            self.changes(project)
+            self.summaries(project)  # what the pages list
             self.specs(project)
+        for project in self.projects():
+            self.validation_if_ready(project)
+
+    def warm_later(self) -> None:
+        """`warm` on the background thread: a server's first page (say, Errors, which needs no
+        change) is not held up by parsing every project; a page that does need one parses it
+        itself if the worker has not got there yet."""
+        self._background().submit(self.warm)
 
     def generation(self) -> tuple:
         """Changes whenever any project's tree or the set of projects changes."""
@@ -136,3 +237,22 @@ class ProjectIndex:
     def close(self) -> None:
         if self.watcher:
             self.watcher.stop()
+        if self._worker:
+            self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._helper:
+            self._helper.close()
+
+    def settle(self, timeout: float = 60) -> bool:
+        """Wait until the background work asked for so far (watching, warming, validating) is
+        done; for tests and benchmarks. True when it is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            barrier = self._background().submit(lambda: None)  # after everything queued
+            try:
+                barrier.result(max(deadline - time.monotonic(), 0))
+            except TimeoutError:
+                return False
+            if not self.validating():
+                return True
+            time.sleep(0.01)
+        return False

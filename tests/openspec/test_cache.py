@@ -100,12 +100,142 @@ def test_index_finds_warms_and_notices_a_new_project(tmp_path):
     make_change(tmp_path / "shop", "a")
     index = ProjectIndex([tmp_path], rescan_seconds=3600)
     try:
+        assert index.settle()  # the watches are set up off the caller's thread
         index.warm()
         assert [p.name for p in index.projects()] == ["shop"]
-        assert index.cache.misses == 2
-        index.changes(index.project("shop"))
-        assert index.cache.hits == 1
+        hits = index.cache.hits
+        index.summaries(index.project("shop"))  # parsed by warm: served from the cache
+        index.specs(index.project("shop"))
+        assert index.cache.hits == hits + 2
         make_change(tmp_path / "blog", "b")
         assert wait_for(lambda: [p.name for p in index.projects()] == ["blog", "shop"], 2.0)
+    finally:
+        index.close()
+
+
+def test_a_question_asked_while_it_is_being_answered_is_answered_once(tmp_path):
+    import threading
+
+    cache = TreeCache()
+    make_change(tmp_path, "a")
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_list(tree):
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return tree.list_changes()
+
+    answers = []
+    leader = threading.Thread(
+        target=lambda: answers.append(cache.get(tmp_path / "openspec", "list", slow_list))
+    )
+    leader.start()
+    started.wait(5)
+    follower = threading.Thread(
+        target=lambda: answers.append(cache.get(tmp_path / "openspec", "list", slow_list))
+    )
+    follower.start()
+    time.sleep(0.1)  # the follower is waiting, not parsing
+    release.set()
+    leader.join(5)
+    follower.join(5)
+    assert len(calls) == 1
+    assert len(answers) == 2 and answers[0] is answers[1]
+
+
+def test_a_failed_answer_lets_the_waiting_caller_compute_its_own(tmp_path):
+    import threading
+
+    cache = TreeCache()
+    make_change(tmp_path, "a")
+    started, release = threading.Event(), threading.Event()
+
+    def broken(tree):
+        started.set()
+        release.wait(5)
+        raise ValueError("parser bug")
+
+    def leader():
+        with pytest.raises(ValueError):
+            cache.get(tmp_path / "openspec", "list", broken)
+
+    first = threading.Thread(target=leader)
+    first.start()
+    started.wait(5)
+    answers = []
+    second = threading.Thread(
+        target=lambda: answers.append(cache.get(tmp_path / "openspec", "list", list_changes))
+    )
+    second.start()
+    time.sleep(0.1)
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert [c["name"] for c in answers[0]] == ["a"]
+
+
+def test_validation_runs_in_the_background_and_agrees_with_the_change_page(tmp_path):
+    from pmdata.openspec.index import ProjectIndex
+    from pmdata.openspec.tree import OpenSpecTree
+    from pmdata.openspec.validate import validate_tree
+
+    make_change(tmp_path / "shop", "no-deltas")  # invalid: a change needs a delta
+    index = ProjectIndex([tmp_path], rescan_seconds=3600)
+    try:
+        shop = index.project("shop")
+        assert index.change_verdict(shop, "no-deltas")["valid"] is False  # before the batch
+        first = index.validation_if_ready(shop)  # None: asked for, not waited on
+        assert first is None or ("change", "no-deltas") in first
+        assert wait_for(lambda: index.validation_if_ready(shop) is not None, 10.0)
+        assert index.validating() == 0
+        verdicts = index.validation_if_ready(shop)
+        items = validate_tree(OpenSpecTree(shop.openspec_path))["items"]
+        expected = {(i["type"], i["id"]): i for i in items}
+        assert verdicts.keys() == expected.keys()
+        assert index.change_verdict(shop, "no-deltas") == verdicts[("change", "no-deltas")]
+        assert index.change_verdict(shop, "nonexistent") is None
+    finally:
+        index.close()
+
+
+def test_a_validator_crash_is_logged_once_not_retried_on_every_view(tmp_path, monkeypatch, caplog):
+    from pmdata.openspec.index import ProjectIndex
+
+    calls = []
+
+    def crash(self, tree):
+        calls.append(1)
+        raise RuntimeError("validator bug")
+
+    monkeypatch.setattr(ProjectIndex, "_verdicts_elsewhere", crash)
+    make_change(tmp_path / "shop", "a")
+    index = ProjectIndex([tmp_path], rescan_seconds=3600)
+    try:
+        shop = index.project("shop")
+        index.validation_if_ready(shop)
+        assert wait_for(lambda: index.validating() == 0 and calls, 5.0)
+        for _ in range(5):
+            assert index.validation_if_ready(shop) is None  # unknown, not "valid"
+        time.sleep(0.2)
+        assert len(calls) == 1
+        assert "validator bug" in caplog.text
+    finally:
+        index.close()
+
+
+def test_an_edit_before_the_watch_is_up_is_not_missed(tmp_path):
+    """Watches are set up by the background worker; what was parsed before they were is dropped."""
+    from pmdata.openspec.index import ProjectIndex
+
+    folder = make_change(tmp_path / "shop", "a", tasks="- [ ] one\n")
+    index = ProjectIndex([tmp_path], rescan_seconds=3600)
+    try:
+        shop = index.project("shop")
+        before = index.summaries(shop)  # may well be parsed before the watch exists
+        (folder / "tasks.md").write_text("- [x] one\n")
+        assert index.settle()
+        assert before[0].completed_tasks in (0, 1)
+        assert wait_for(lambda: index.summaries(shop)[0].completed_tasks == 1, 2.0)
     finally:
         index.close()
