@@ -23,7 +23,7 @@ from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 ALIAS = "homelab"
-_HEADER = re.compile(r"^--\s*(?P<key>name|param|about):\s*(?P<value>.*)$")
+_HEADER = re.compile(r"^--\s*(?P<key>name|param|about|times):\s*(?P<value>.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>text|int|float|bool|date)"
     r"(?:\s*=\s*(?P<default>\S.*?))?\s*(?:#\s*(?P<doc>.*))?$"
@@ -41,6 +41,9 @@ class Param:
         if raw.lower() in ("", "null", "none"):
             return None
         try:
+            if self.type == "int" and raw.lower() == "now":
+                # Portable SQL takes the clock as a parameter: SQLite and DuckDB spell it apart.
+                return int(time.time())
             if self.type == "int":
                 return int(raw)
             if self.type == "float":
@@ -62,6 +65,9 @@ class Query:
     about: str
     sql: str
     params: tuple[Param, ...] = field(default_factory=tuple)
+    # Columns the SQL returns as epoch seconds (portable SQL has no common timestamp
+    # function) and the runner turns into UTC timestamps.
+    times: tuple[str, ...] = ()
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         known = {p.name: p for p in self.params}
@@ -79,7 +85,7 @@ class Query:
 
 
 def parse_query(name: str, text: str) -> Query:
-    about, params = "", []
+    about, params, times = "", [], ()
     for line in text.splitlines():
         m = _HEADER.match(line.strip())
         if not m:
@@ -88,6 +94,8 @@ def parse_query(name: str, text: str) -> Query:
             continue
         if m["key"] == "about":
             about = m["value"].strip()
+        elif m["key"] == "times":
+            times = tuple(c.strip() for c in m["value"].split(",") if c.strip())
         elif m["key"] == "param":
             pm = _PARAM.match(m["value"].strip())
             if not pm:
@@ -95,7 +103,7 @@ def parse_query(name: str, text: str) -> Query:
             default = pm["default"]
             default = None if default in (None, "NULL", "null") else default
             params.append(Param(pm["name"], pm["type"], default, (pm["doc"] or "").strip()))
-    return Query(name, about, text, tuple(params))
+    return Query(name, about, text, tuple(params), times)
 
 
 def list_queries(folder: Path = QUERIES_DIR) -> list[Query]:
@@ -433,7 +441,11 @@ class Analytics:
 
     def run(self, name: str, **params: Any) -> pd.DataFrame:
         query = load_query(name, self.queries_dir)
-        return self.run_sql(query.sql, query.bind(params), name)
+        frame = self.run_sql(query.sql, query.bind(params), name)
+        for column in query.times:
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+        return frame
 
     def run_sql(self, sql: str, params: dict[str, Any], name: str = "query") -> pd.DataFrame:
         if self.snapshot:

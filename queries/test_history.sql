@@ -27,33 +27,31 @@ fail_stats AS (
     GROUP BY workflow_name, test_file, test_name
 ),
 -- Failed runs by rank (1 = latest run of the workflow). Islands of consecutive failed runs,
--- found with two anti-joins instead of a window: a run is an island's newer edge when the run
--- after it did not fail, its older edge when the run before did not. From the edges: the
--- streak up to the latest run, and the pass/fail flips (a test that ran in every run, as
--- Playwright suites do, flips exactly at the edges).
+-- found with one anti-join instead of a window: a run is an island's older edge when the run
+-- before it did not fail. Each island has one older and one newer edge, so from the older
+-- edges alone come the streak up to the latest run and the pass/fail flips (a test that ran
+-- in every run, as Playwright suites do, flips at each edge but the newest run's). A test is
+-- keyed here by its latest failure's id: a million rows joined on one integer, not three
+-- strings.
 failed_runs AS (
-    SELECT DISTINCT workflow_name, test_file, test_name, rn FROM failures
+    SELECT DISTINCT s.last_failure_id AS test_key, f.rn
+    FROM failures f
+    JOIN fail_stats s
+      ON s.workflow_name = f.workflow_name AND s.test_file = f.test_file
+     AND s.test_name = f.test_name
 ),
 edges AS (
-    SELECT a.workflow_name, a.test_file, a.test_name, a.rn,
-           CASE WHEN newer.rn IS NULL THEN 1 ELSE 0 END AS newer_edge,
-           CASE WHEN older.rn IS NULL THEN 1 ELSE 0 END AS older_edge
+    SELECT a.test_key, a.rn, CASE WHEN older.rn IS NULL THEN 1 ELSE 0 END AS older_edge
     FROM failed_runs a
-    LEFT JOIN failed_runs newer
-      ON newer.workflow_name = a.workflow_name AND newer.test_file = a.test_file
-     AND newer.test_name = a.test_name AND newer.rn = a.rn - 1
-    LEFT JOIN failed_runs older
-      ON older.workflow_name = a.workflow_name AND older.test_file = a.test_file
-     AND older.test_name = a.test_name AND older.rn = a.rn + 1
+    LEFT JOIN failed_runs older ON older.test_key = a.test_key AND older.rn = a.rn + 1
 ),
 derived AS (
-    SELECT workflow_name, test_file, test_name,
+    SELECT test_key,
            CASE WHEN MIN(rn) = 1 THEN MIN(CASE WHEN older_edge = 1 THEN rn END) ELSE 0 END
              AS consecutive,
-           SUM(newer_edge) - MAX(CASE WHEN rn = 1 THEN 1 ELSE 0 END) + SUM(older_edge) - 1
-             AS flips
+           2 * SUM(older_edge) - MAX(CASE WHEN rn = 1 THEN 1 ELSE 0 END) - 1 AS flips
     FROM edges
-    GROUP BY workflow_name, test_file, test_name
+    GROUP BY test_key
 ),
 -- Results path: every run the test took part in (skips left out). Plain aggregates, no window
 -- over the (large) results table: consecutive failures are the failed runs newer than the
@@ -94,8 +92,7 @@ SELECT s.workflow_name, s.test_file, s.test_name,
        fh.classification_type AS homelab_classification,
        fh.consecutive_failures AS homelab_consecutive
 FROM fail_stats s
-JOIN derived d
-  ON d.workflow_name = s.workflow_name AND d.test_file = s.test_file AND d.test_name = s.test_name
+JOIN derived d ON d.test_key = s.last_failure_id
 LEFT JOIN result_stats rs
   ON rs.workflow_name = s.workflow_name AND rs.test_file = s.test_file
  AND rs.test_name = s.test_name

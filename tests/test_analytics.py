@@ -293,3 +293,39 @@ def test_two_holders_of_one_kept_copy_both_answer(demo_db, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+PORTABLE = [q.name for q in list_queries() if "Portable SQL" in q.sql]
+
+
+@pytest.mark.parametrize("name", PORTABLE)
+def test_portable_queries_answer_the_same_in_sqlite_and_duckdb(demo_db, name):
+    """The history benchmark compares these texts run by both engines: they must agree."""
+    import pandas as pd
+
+    query = load_query(name)
+    params = query.bind({"days": 100_000} if "days" in [p.name for p in query.params] else {})
+    duck = Analytics(demo_db, snapshot=True).run_sql(query.sql, params, name)
+    with sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True) as con:
+        lite = pd.read_sql_query(query.sql, con, params=params)
+    assert len(duck) > 0
+    assert list(duck.columns) == list(lite.columns)
+
+    def plain(values):
+        return [None if pd.isna(v) else v for v in values]
+
+    for column in duck.columns:
+        left, right = plain(duck[column].tolist()), plain(lite[column].tolist())
+        if duck[column].dtype.kind == "f" or lite[column].dtype.kind == "f":
+            assert [v is None for v in left] == [v is None for v in right], column
+            assert [v for v in left if v is not None] == pytest.approx(
+                [v for v in right if v is not None]
+            ), column
+        else:
+            assert left == right, column
+
+
+def test_times_columns_come_back_as_utc_timestamps(demo_db):
+    frame = Analytics(demo_db).run("failure_trend_by_day", days=100_000)
+    assert str(frame["day"].dtype) == "datetime64[us, UTC]" or "UTC" in str(frame["day"].dtype)
+    assert (frame["day"].dt.hour == 0).all()
