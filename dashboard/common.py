@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pmdata.analytics import Analytics, file_version, snapshot_file_for
+from pmdata.analytics import Analytics, file_version, load_query, snapshot_file_for
 from pmdata.errors import PmdashError
 from pmdata.openspec.index import ProjectIndex
 from pmdata.settings import Settings, load_settings
@@ -51,20 +51,26 @@ def db() -> str | None:
     return str(s.db) if s.db else None
 
 
-def db_token() -> tuple:
-    """Changes when the database file does: cached reads are keyed on it."""
+def db_token(*names: str) -> tuple:
+    """Changes when a table the named queries read changes (a hook event leaves the failure
+    queries' answers alone); with no names, when the database file does."""
     path = db()
-    return file_version(Path(path)) if path else ()
+    if not path:
+        return ()
+    if not names:
+        return file_version(Path(path))
+    reader = analytics(path)
+    return (path, *(reader.token(load_query(n).sql) for n in names))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def query(name: str, token: tuple, **params) -> pd.DataFrame:
-    """A named query, re-run only when the database changed (token) or the params differ."""
+    """A named query, re-run only when what it reads changed (token) or the params differ."""
     return analytics(db()).run(name, **params)
 
 
 def run(name: str, **params) -> pd.DataFrame:
-    return query(name, db_token(), **params)
+    return query(name, db_token(name), **params)
 
 
 # -- filters -----------------------------------------------------------------------------------

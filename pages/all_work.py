@@ -51,7 +51,7 @@ def live_view():
             ":material/hourglass_top: Validating changes in the background: an invalid change "
             "moves up one priority when its verdict is in."
         )
-    items = work_table(common.db_token(), common.tree_token(), f, changes, failures)
+    items = work_table(common.db_token("failing_tests"), common.tree_token(), f, changes, failures)
     counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
     total = len(items)
     items = items.head(common.MAX_ROWS)

@@ -22,6 +22,7 @@ from pmdata.errors import QueryError, StoreError
 from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+_READS = re.compile(r'\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
 ALIAS = "homelab"
 _HEADER = re.compile(r"^--\s*(?P<key>name|param|about|times):\s*(?P<value>.*)$")
 _PARAM = re.compile(
@@ -143,6 +144,11 @@ APPEND_ONLY = ("reports", "test_failures", "test_results")
 # Our tables whose every write sets a timestamp column: changed rows are found by it.
 STAMPED = {"error_triage": "updated_at"}
 STAMP_MARGIN_S = 5  # how long before a read a write may take its stamp and still commit after
+# A refresh normally reads only what is new: rows past the copy's last id, triage rows by their
+# stamp. Rows deleted from the middle of a table (a report removed with its failures) are found
+# by counting whole tables, which at millions of rows costs more than half a second: that full
+# check runs on a process's first refresh and then at most this often.
+FULL_CHECK_S = 60
 
 
 def snapshot_file_for(db_path: Path, environ: dict[str, str] | None = None) -> Path:
@@ -196,6 +202,11 @@ class Analytics:
         self.snapshot_file = snapshot_file
         self._lock = threading.Lock()
         self._snapshot_version: tuple | None = None
+        self._full_check_at: float | None = None  # monotonic time of the last full check
+        # Per table, how many refreshes changed its copy: what a cached answer is keyed on, so
+        # that a hook event does not throw away the failure tables' answers.
+        self._table_versions: dict[str, int] = {}
+        self._known_tables: frozenset[str] = frozenset()
         try:
             self._con = connect_duckdb(self.db_path)
         except duckdb.Error as exc:
@@ -219,6 +230,14 @@ class Analytics:
                     self._attach_snapshot(cursor)
                     if self._kept_version(cursor) == version:
                         # A restart with nothing written since the copy was last topped up.
+                        self._known_tables = frozenset(
+                            row[0]
+                            for row in cursor.execute(
+                                "SELECT table_name FROM information_schema.tables "
+                                "WHERE table_catalog = $snap",
+                                {"snap": SNAPSHOT},
+                            ).fetchall()
+                        )
                         self._snapshot_version = version
                         return False
                 tables = [
@@ -230,11 +249,17 @@ class Analytics:
                     ).fetchall()
                 ]
                 reading_at = int(time.time())  # before any read: see _changed_in_place
-                grown = self._appendable(cursor, tables)
-                changed = self._changed_in_place(cursor, tables)
+                full = (
+                    self._full_check_at is None
+                    or time.monotonic() - self._full_check_at >= FULL_CHECK_S
+                )
+                checked_at = time.monotonic()
+                grown = self._appendable(cursor, tables, full)
+                changed = self._changed_in_place(cursor, tables, full)
                 # Rows only ever appended (runs, failures, outcomes) are copied from the last id
                 # on, stamped rows (triage) by their stamp; everything else is copied whole
                 # beside the old copy, then swapped in, so a reader never sees half.
+                moved = {t for t, rows in (grown | changed).items() if len(rows)}
                 for table in tables:
                     if table in grown or table in changed:
                         continue
@@ -242,6 +267,8 @@ class Analytics:
                         f'CREATE OR REPLACE TABLE {SNAPSHOT}."{table}__new" AS '
                         f'SELECT * FROM {ALIAS}."{table}"'
                     )
+                    if not self._same_rows(cursor, table):
+                        moved.add(table)
                 cursor.execute("BEGIN")
                 for table, new_rows in grown.items():
                     if len(new_rows):
@@ -288,6 +315,11 @@ class Analytics:
                 ONE_SQLITE_AT_A_TIME.release()
                 cursor.close()
             self._snapshot_version = version
+            if full:
+                self._full_check_at = checked_at
+            for table in moved:
+                self._table_versions[table] = self._table_versions.get(table, 0) + 1
+            self._known_tables = frozenset(tables)
         return True
 
     def _attach_snapshot(self, cursor) -> None:
@@ -326,6 +358,31 @@ class Analytics:
         cursor.execute(f"INSERT INTO {SNAPSHOT}.pmdash_source VALUES (?, ?, ?)", source)
 
     @staticmethod
+    def _same_rows(cursor, table: str) -> bool:
+        """Whether a table copied whole holds what its previous copy held."""
+        try:
+            return cursor.execute(
+                f'SELECT (SELECT count(*) FROM {SNAPSHOT}."{table}__new") = '
+                f'(SELECT count(*) FROM {SNAPSHOT}."{table}") AND NOT EXISTS ('
+                f'SELECT * FROM {SNAPSHOT}."{table}__new" '
+                f'EXCEPT ALL SELECT * FROM {SNAPSHOT}."{table}")'
+            ).fetchone()[0]
+        except duckdb.Error:
+            return False  # no previous copy, or its columns changed
+
+    def token(self, sql: str) -> tuple:
+        """Changes when a table the SQL reads changed: the key for a cached answer. Brings the
+        copy up to date first (a stat when the file did not change)."""
+        if not self.snapshot:
+            return self.version()
+        self.refresh()
+        read = {name.lower() for name in _READS.findall(sql)}
+        return (
+            tuple((t, self._table_versions.get(t, 0)) for t in sorted(read & self._known_tables))
+            or self.version()
+        )
+
+    @staticmethod
     def _kept_version(cursor) -> tuple | None:
         """The file's `file_version` when the copy on disk was last brought up to date."""
         try:
@@ -334,12 +391,15 @@ class Analytics:
             return None
         return tuple(json.loads(row[0])) if row else None
 
-    def _changed_in_place(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
+    def _changed_in_place(
+        self, cursor, tables: list[str], full: bool = True
+    ) -> dict[str, pd.DataFrame]:
         """Stamped tables whose changes since the copy can be read by their stamp: table -> the
         new and changed rows. Changed means stamped since the last read (kept in the copy, less
         a margin for a write that took its stamp before that read and committed after it).
-        Checked before use: the copy with them applied must have the file's row count and stamp
-        total (a deletion, or a write that kept an old stamp, means a whole copy instead)."""
+        On a `full` check they are checked before use: the copy with them applied must have the
+        file's row count and stamp total (a deletion, or a write that kept an old stamp, means
+        a whole copy instead); in between, every writer of ours stamps what it changes."""
         out = {}
         try:
             raw = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
@@ -360,6 +420,9 @@ class Analytics:
                     con,
                     params=(last_id, read_at - STAMP_MARGIN_S),
                 )
+                if not full:
+                    out[table] = rows
+                    continue
                 old = rows[rows["id"] <= last_id]
                 replaced = 0
                 if len(old):
@@ -399,12 +462,13 @@ class Analytics:
             return False  # no copy yet
         return copied == [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
 
-    def _appendable(self, cursor, tables: list[str]) -> dict[str, pd.DataFrame]:
+    def _appendable(self, cursor, tables: list[str], full: bool = True) -> dict[str, pd.DataFrame]:
         """Append-only tables whose copy is a prefix of the file's: table -> its new rows.
 
         A table qualifies when the file holds exactly the copied rows plus newer ids (nothing
-        deleted or renumbered) under the same columns; SQLite's own count is quick, so it is
-        asked directly."""
+        deleted or renumbered) under the same columns. A `full` check counts the file's rows up
+        to the copy's last id; in between, the oldest id must match (a purge of old rows, or a
+        table emptied and refilled, shows there at once)."""
         out = {}
         try:
             con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
@@ -416,19 +480,25 @@ class Analytics:
                     continue
                 try:
                     copied = cursor.execute(
-                        f'SELECT count(*), max(id) FROM {SNAPSHOT}."{table}"'
+                        f'SELECT count(*), max(id), min(id) FROM {SNAPSHOT}."{table}"'
                     ).fetchone()
                 except duckdb.Error:
                     continue  # no copy yet
-                count, last = copied
+                count, last, first = copied
                 if not count:
                     continue
                 if not self._same_columns(cursor, con, table):
                     continue  # a migrate or revert changed its columns: copy it whole
-                older = con.execute(
-                    f'SELECT count(*) FROM "{table}" WHERE id <= ?', (last,)
-                ).fetchone()[0]
-                if older == count:
+                if full:
+                    kept = (
+                        con.execute(
+                            f'SELECT count(*) FROM "{table}" WHERE id <= ?', (last,)
+                        ).fetchone()[0]
+                        == count
+                    )
+                else:
+                    kept = con.execute(f'SELECT min(id) FROM "{table}"').fetchone()[0] == first
+                if kept:
                     # Read by SQLite itself: the scanner would walk the whole table for them.
                     out[table] = pd.read_sql_query(
                         f'SELECT * FROM "{table}" WHERE id > ?', con, params=(last,)

@@ -213,9 +213,18 @@ def test_a_scan_waits_for_a_write_of_this_process_to_finish(demo_db):
     reader.join()
 
 
-def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_db):
+# Any real write, so that the copy refreshes at all.
+NEW_HOOK_EVENT = (
+    "INSERT INTO hooks (session_id, hook_type, timestamp, tool_name)"
+    " SELECT id, 'pre_tool_use', strftime('%s', 'now'), 'Bash' FROM sessions LIMIT 1"
+)
+
+
+def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_db, monkeypatch):
     """Triage rows change in place (decisions): the copy takes the changed rows by updated_at,
-    and a write that kept an old stamp is still seen, by copying the table whole."""
+    and a write that kept an old stamp is still seen at the next full check (at most
+    FULL_CHECK_S later), by copying the table whole."""
+    import pmdata.analytics as analytics_module
     from pmdata.triage.service import override
 
     analytics = Analytics(demo_db, snapshot=True)
@@ -239,7 +248,65 @@ def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_d
     )
     con.commit()
     con.close()
+    assert decision(second) != "ignore"  # unstamped: not seen between full checks
+    monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
+    con = sqlite3.connect(demo_db)
+    con.execute(NEW_HOOK_EVENT)
+    con.commit()
+    con.close()
     assert decision(second) == "ignore"
+    analytics.close()
+
+
+def test_deleted_runs_leave_the_copy_by_the_next_full_check(demo_db, monkeypatch):
+    """A report removed with its failures (ON DELETE CASCADE) is a deletion from the middle of
+    append-only tables: found by counting, which runs at most every FULL_CHECK_S."""
+    import pmdata.analytics as analytics_module
+
+    analytics = Analytics(demo_db, snapshot=True)
+    count = "SELECT count(*) AS n FROM test_failures"
+    before = int(analytics.run_sql(count, {}).iloc[0]["n"])
+    con = sqlite3.connect(demo_db)
+    con.execute("PRAGMA foreign_keys = ON")
+    victim, gone = con.execute(
+        "SELECT report_id, count(*) FROM test_failures GROUP BY report_id "
+        "ORDER BY report_id LIMIT 1 OFFSET 3"
+    ).fetchone()
+    con.execute(
+        "DELETE FROM error_triage WHERE test_failure_id IN "
+        "(SELECT id FROM test_failures WHERE report_id = ?)",
+        (victim,),
+    )
+    con.execute("DELETE FROM reports WHERE id = ?", (victim,))
+    con.commit()
+    con.close()
+    assert int(analytics.run_sql(count, {}).iloc[0]["n"]) == before  # between full checks
+    monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
+    con = sqlite3.connect(demo_db)
+    con.execute(NEW_HOOK_EVENT)
+    con.commit()
+    con.close()
+    assert int(analytics.run_sql(count, {}).iloc[0]["n"]) == before - gone
+    analytics.close()
+
+
+def test_a_hook_event_leaves_the_failure_answers_keyed_as_they_were(demo_db):
+    """Cached answers are keyed per table read: agents writing hooks every second must not make
+    the Errors page re-run its million-row queries."""
+    from pmdata.triage.service import override
+
+    analytics = Analytics(demo_db, snapshot=True)
+    failing, sessions = (load_query(n).sql for n in ("failing_tests", "session_activity"))
+    before = analytics.token(failing), analytics.token(sessions)
+    con = sqlite3.connect(demo_db)
+    con.execute(NEW_HOOK_EVENT)
+    con.commit()
+    con.close()
+    assert analytics.token(failing) == before[0]
+    assert analytics.token(sessions) != before[1]
+    [(failure,)] = rows(demo_db, "SELECT test_failure_id FROM error_triage LIMIT 1")
+    override(demo_db, failure, "ignore", "lab network", None, "ana")
+    assert analytics.token(failing) != before[0]
     analytics.close()
 
 

@@ -186,6 +186,8 @@ error_triage = Table(
     CheckConstraint("priority BETWEEN 1 AND 5", name="ck_triage_priority"),
     Index("idx_triage_decision", "decision", "priority"),
     Index("idx_triage_failure", "test_failure_id"),
+    # The dashboard's DuckDB copy reads the rows changed since its last read by this stamp.
+    Index("idx_triage_updated_at", "updated_at"),
     sqlite_autoincrement=True,
 )
 
