@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pmdata.analytics import Analytics, file_version, load_query, snapshot_file_for
+from pmdata.analytics import Analytics, load_query, snapshot_file_for
 from pmdata.errors import PmdashError
 from pmdata.openspec.index import ProjectIndex
 from pmdata.settings import Settings, load_settings
@@ -53,12 +53,10 @@ def db() -> str | None:
 
 def db_token(*names: str) -> tuple:
     """Changes when a table the named queries read changes (a hook event leaves the failure
-    queries' answers alone); with no names, when the database file does."""
+    queries' answers alone): what cached reads are keyed on."""
     path = db()
     if not path:
         return ()
-    if not names:
-        return file_version(Path(path))
     reader = analytics(path)
     return (path, *(reader.token(load_query(n).sql) for n in names))
 

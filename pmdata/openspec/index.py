@@ -28,6 +28,7 @@ class ProjectIndex:
 
     Projects are rescanned every `rescan_seconds` and whenever a folder appears or vanishes
     directly under a root; each project's openspec/ is watched so edits invalidate at once.
+    `settle()` waits for the background work (tests and benchmarks need a quiet index).
     """
 
     def __init__(
@@ -45,8 +46,10 @@ class ProjectIndex:
         self._lock = threading.Lock()
         self.watcher = TreeWatcher(self.cache, on_change=self._tree_changed) if watch else None
         self._roots_changed = False
-        # Validation dry-runs every archive (seconds for a big project): it runs on one
-        # background thread, so a page shows the changes at once and their verdicts when ready.
+        # What no page view should wait on runs on one background thread: setting up the
+        # recursive watches, the start-up parse, and validation (which dry-runs every archive,
+        # seconds for a big project, in a helper process), so a page shows the changes at once
+        # and their verdicts when they are ready.
         self._worker: ThreadPoolExecutor | None = None
         self._helper: VerdictHelper | None = None
         self._background_lock = threading.Lock()
