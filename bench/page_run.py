@@ -72,6 +72,35 @@ def make_the_kept_copy(db: Path) -> None:
     print(f"kept copy {what} in {time.perf_counter() - start:.1f} s ({kept})")
 
 
+def write_while_down(db: Path) -> None:
+    """A new run with 500 failures (copied from the latest run) and 20 hook events."""
+    con = sqlite3.connect(db)
+    now = int(time.time())
+    with con:
+        con.execute(
+            "INSERT INTO reports (workflow_name, run_number, hash, file_path, total_tests, passed,"
+            " failed, skipped, status, created_at, project) SELECT workflow_name, run_number + 1,"
+            " hash || '-' || ?, file_path, total_tests, passed, failed, skipped, status, ?, project"
+            " FROM reports ORDER BY id DESC LIMIT 1",
+            (now, now),
+        )
+        report = con.execute("SELECT max(id) FROM reports").fetchone()[0]
+        con.execute(
+            "INSERT INTO test_failures (report_id, test_name, test_file, line_number, error,"
+            " stack_trace, duration, retries, created_at) SELECT ?, test_name, test_file,"
+            " line_number, error, stack_trace, duration, retries, ? FROM test_failures"
+            " ORDER BY id DESC LIMIT 500",
+            (report, now),
+        )
+        for _ in range(20):
+            con.execute(
+                "INSERT INTO hooks (session_id, hook_type, timestamp, tool_name)"
+                " SELECT id, 'pre_tool_use', ?, 'Bash' FROM sessions LIMIT 1",
+                (now,),
+            )
+    con.close()
+
+
 def after_a_decision(db: Path) -> float:
     """A rerun of the Errors page after one triage decision was written."""
     from streamlit.testing.v1 import AppTest
@@ -105,6 +134,10 @@ def main():
         make_the_kept_copy(db)
         for page in PAGES:
             subprocess.run([sys.executable, __file__, page], check=True)
+        # The usual restart: agents and test runs kept writing while the server was down.
+        write_while_down(db)
+        print("after writes while the server was down (a run of 500 failures, 20 hook events):")
+        subprocess.run([sys.executable, __file__, "pages/errors.py"], check=True)
         print(f"{'pages/errors.py':24} after a triage decision {after_a_decision(db):6.2f} s")
         return
     cold, warm = timed_runs(page)

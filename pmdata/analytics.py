@@ -147,7 +147,8 @@ STAMP_MARGIN_S = 5  # how long before a read a write may take its stamp and stil
 # A refresh normally reads only what is new: rows past the copy's last id, triage rows by their
 # stamp. Rows deleted from the middle of a table (a report removed with its failures) are found
 # by counting whole tables, which at millions of rows costs more than half a second: that full
-# check runs on a process's first refresh and then at most this often.
+# check runs on a fresh copy's first refresh (a kept copy's comes this long after the start)
+# and then at most this often.
 FULL_CHECK_S = 60
 
 
@@ -173,9 +174,14 @@ def file_version(db_path: Path) -> tuple:
     for path in (db_path, db_path.with_name(db_path.name + "-wal")):
         try:
             st = path.stat()
-            out += [st.st_size, st.st_mtime_ns]
         except OSError:
+            st = None
+        # An empty WAL holds nothing: it appears when a reader opens the file (our own copy's
+        # scanner does) and must not count as a change, or every copy would be made twice.
+        if st is None or (path is not db_path and st.st_size == 0):
             out += [None, None]
+        else:
+            out += [st.st_size, st.st_mtime_ns]
     return tuple(out)
 
 
@@ -226,8 +232,10 @@ class Analytics:
             cursor = self._con.cursor()
             try:
                 ONE_SQLITE_AT_A_TIME.acquire()  # the copy scans the file (see store.database)
-                if self._snapshot_version is None:
-                    self._attach_snapshot(cursor)
+                if self._snapshot_version is None and self._attach_snapshot(cursor):
+                    # A restarted server tops its kept copy up at once and counts whole tables
+                    # FULL_CHECK_S later: a deletion made while it was down shows by then.
+                    self._full_check_at = time.monotonic()
                     if self._kept_version(cursor) == version:
                         # A restart with nothing written since the copy was last topped up.
                         self._known_tables = frozenset(
@@ -322,10 +330,10 @@ class Analytics:
             self._known_tables = frozenset(tables)
         return True
 
-    def _attach_snapshot(self, cursor) -> None:
+    def _attach_snapshot(self, cursor) -> bool:
         """The copy's home, on the first refresh of this object. A copy on disk is kept only if
         it was made from this very file (same device and inode: a rebuilt or replaced database
-        is a new file), else it is emptied and made again."""
+        is a new file), else it is emptied and made again. True when a kept copy is reused."""
         target = None
         if self.snapshot_file is not None:
             try:
@@ -336,7 +344,7 @@ class Analytics:
                 self.snapshot_file = None  # held by another process, or unwritable
         if target is None:
             cursor.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT}")
-            return
+            return False
         st = self.db_path.stat()
         source = [st.st_dev, st.st_ino, str(self.db_path.resolve())]
         try:
@@ -346,7 +354,7 @@ class Analytics:
         except duckdb.Error:
             kept = None
         if kept is not None and list(kept) == source:
-            return
+            return True
         for (table,) in cursor.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = $snap",
             {"snap": SNAPSHOT},
@@ -356,6 +364,7 @@ class Analytics:
             f"CREATE TABLE {SNAPSHOT}.pmdash_source (device BIGINT, inode BIGINT, path TEXT)"
         )
         cursor.execute(f"INSERT INTO {SNAPSHOT}.pmdash_source VALUES (?, ?, ?)", source)
+        return False
 
     @staticmethod
     def _same_rows(cursor, table: str) -> bool:

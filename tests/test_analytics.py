@@ -396,3 +396,36 @@ def test_times_columns_come_back_as_utc_timestamps(demo_db):
     frame = Analytics(demo_db).run("failure_trend_by_day", days=100_000)
     assert str(frame["day"].dtype) == "datetime64[us, UTC]" or "UTC" in str(frame["day"].dtype)
     assert (frame["day"].dt.hour == 0).all()
+
+
+def test_a_deletion_made_while_the_server_was_down_shows_by_the_full_check(
+    demo_db, tmp_path, monkeypatch
+):
+    """A restart tops the kept copy up at once (new rows) and counts whole tables a minute later
+    (FULL_CHECK_S), rather than holding its first page on a count of millions of rows."""
+    import pmdata.analytics as analytics_module
+
+    kept = tmp_path / "snap.duckdb"
+    count = "SELECT count(*) AS n FROM test_failures"
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as first:
+        before = int(first.run_sql(count, {}).iloc[0]["n"])
+    con = sqlite3.connect(demo_db)
+    con.execute("PRAGMA foreign_keys = ON")
+    victim, gone = con.execute(
+        "SELECT report_id, count(*) FROM test_failures GROUP BY report_id "
+        "ORDER BY report_id LIMIT 1 OFFSET 2"
+    ).fetchone()
+    con.execute("DELETE FROM reports WHERE id = ?", (victim,))
+    con.execute(NEW_HOOK_EVENT)
+    con.commit()
+    con.close()
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as second:
+        assert int(second.run_sql(count, {}).iloc[0]["n"]) == before  # topped up, not counted
+        hooks = int(second.run_sql("SELECT count(*) AS n FROM hooks", {}).iloc[0]["n"])
+        monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
+        con = sqlite3.connect(demo_db)
+        con.execute(NEW_HOOK_EVENT)
+        con.commit()
+        con.close()
+        assert int(second.run_sql(count, {}).iloc[0]["n"]) == before - gone
+        assert int(second.run_sql("SELECT count(*) AS n FROM hooks", {}).iloc[0]["n"]) == hooks + 1

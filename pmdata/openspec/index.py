@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,28 @@ def _list_changes(tree):
 
 def _list_specs(tree):
     return tree.list_specs()
+
+
+MTIME_SLACK_S = 2  # file systems that keep coarse modification times
+
+
+def _modified_since(folder: Path, since: float) -> bool:
+    """Whether anything under `folder` (a file's content, a folder's entries) changed since."""
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.stat(follow_symlinks=False).st_mtime >= since:
+                            return True
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                    except OSError:
+                        continue
+        except OSError:
+            return True  # vanished or unreadable while we looked: assume it changed
+    return False
 
 
 class ProjectIndex:
@@ -79,6 +102,7 @@ class ProjectIndex:
             self._roots_changed = True
 
     def rescan(self) -> list[Project]:
+        found_at = time.time()  # no answer about these projects was parsed before this
         projects = discover_projects(self.roots)
         with self._lock:
             self._projects, self._scanned_at, self._roots_changed = (
@@ -90,17 +114,23 @@ class ProjectIndex:
             watched = set(self.watcher.watched)
             if any(p.openspec_path.resolve() not in watched for p in projects):
                 # A recursive watch of a big tree takes a while to set up: the worker does it.
-                self._background().submit(self._watch, projects)
+                self._background().submit(self._watch, projects, found_at)
         return projects
 
-    def _watch(self, projects: list[Project]) -> None:
+    def _watch(self, projects: list[Project], found_at: float) -> None:
+        """Parse, then watch, each new project; a page asking meanwhile waits for this parse
+        rather than racing it. An edit between the first parse and the watch would go unseen,
+        so the tree is searched for anything modified since the project was found."""
         watched = set(self.watcher.watched)
-        for project in projects:
-            if project.openspec_path.resolve() in watched:
-                continue
+        new = [p for p in projects if p.openspec_path.resolve() not in watched]
+        for project in new:  # every list first: that is what the first page waits for
+            self.summaries(project)
+            self.specs(project)
+        for project in new:
             self.watcher.watch(project.openspec_path)
-            # An answer parsed before the watch began may have missed an edit: drop it.
-            self.cache.invalidate(project.openspec_path)
+        for project in new:
+            if _modified_since(project.openspec_path, found_at - MTIME_SLACK_S):
+                self.cache.invalidate(project.openspec_path)
 
     def projects(self) -> list[Project]:
         stale = time.monotonic() - self._scanned_at >= self.rescan_seconds
