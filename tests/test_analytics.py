@@ -220,6 +220,39 @@ NEW_HOOK_EVENT = (
 )
 
 
+def write(db, *statements) -> None:
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA foreign_keys = ON")  # a deleted run takes its failures along
+    for sql, *args in statements:
+        con.execute(sql, *args)
+    con.commit()
+    con.close()
+
+
+def delete_a_run(db, nth: int) -> int:
+    """Removes the nth run that had failures (its failures cascade); returns how many went."""
+    [(victim, gone)] = rows(
+        db,
+        "SELECT report_id, count(*) FROM test_failures GROUP BY report_id "
+        "ORDER BY report_id LIMIT 1 OFFSET ?",
+        nth,
+    )
+    write(
+        db,
+        (
+            "DELETE FROM error_triage WHERE test_failure_id IN "
+            "(SELECT id FROM test_failures WHERE report_id = ?)",
+            (victim,),
+        ),
+        ("DELETE FROM reports WHERE id = ?", (victim,)),
+    )
+    return gone
+
+
+def failures_in(analytics) -> int:
+    return int(analytics.run_sql("SELECT count(*) AS n FROM test_failures", {}).iloc[0]["n"])
+
+
 def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_db, monkeypatch):
     """Triage rows change in place (decisions): the copy takes the changed rows by updated_at,
     and a write that kept an old stamp is still seen at the next full check (at most
@@ -241,19 +274,13 @@ def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_d
     decision(first)  # the copy exists
     override(demo_db, first, "ignore", "lab network", None, "ana")
     assert decision(first) == "ignore"
-    con = sqlite3.connect(demo_db)  # a writer that does not touch updated_at
-    con.execute(
-        "UPDATE error_triage SET decision = 'ignore', updated_at = 1 WHERE test_failure_id = ?",
-        (second,),
+    unstamped = (
+        "UPDATE error_triage SET decision = 'ignore', updated_at = 1 WHERE test_failure_id = ?"
     )
-    con.commit()
-    con.close()
+    write(demo_db, (unstamped, (second,)))  # a writer that does not touch updated_at
     assert decision(second) != "ignore"  # unstamped: not seen between full checks
     monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
-    con = sqlite3.connect(demo_db)
-    con.execute(NEW_HOOK_EVENT)
-    con.commit()
-    con.close()
+    write(demo_db, (NEW_HOOK_EVENT,))
     assert decision(second) == "ignore"
     analytics.close()
 
@@ -264,29 +291,12 @@ def test_deleted_runs_leave_the_copy_by_the_next_full_check(demo_db, monkeypatch
     import pmdata.analytics as analytics_module
 
     analytics = Analytics(demo_db, snapshot=True)
-    count = "SELECT count(*) AS n FROM test_failures"
-    before = int(analytics.run_sql(count, {}).iloc[0]["n"])
-    con = sqlite3.connect(demo_db)
-    con.execute("PRAGMA foreign_keys = ON")
-    victim, gone = con.execute(
-        "SELECT report_id, count(*) FROM test_failures GROUP BY report_id "
-        "ORDER BY report_id LIMIT 1 OFFSET 3"
-    ).fetchone()
-    con.execute(
-        "DELETE FROM error_triage WHERE test_failure_id IN "
-        "(SELECT id FROM test_failures WHERE report_id = ?)",
-        (victim,),
-    )
-    con.execute("DELETE FROM reports WHERE id = ?", (victim,))
-    con.commit()
-    con.close()
-    assert int(analytics.run_sql(count, {}).iloc[0]["n"]) == before  # between full checks
+    before = failures_in(analytics)
+    gone = delete_a_run(demo_db, 3)
+    assert failures_in(analytics) == before  # between full checks
     monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
-    con = sqlite3.connect(demo_db)
-    con.execute(NEW_HOOK_EVENT)
-    con.commit()
-    con.close()
-    assert int(analytics.run_sql(count, {}).iloc[0]["n"]) == before - gone
+    write(demo_db, (NEW_HOOK_EVENT,))
+    assert failures_in(analytics) == before - gone
     analytics.close()
 
 
@@ -298,10 +308,7 @@ def test_a_hook_event_leaves_the_failure_answers_keyed_as_they_were(demo_db):
     analytics = Analytics(demo_db, snapshot=True)
     failing, sessions = (load_query(n).sql for n in ("failing_tests", "session_activity"))
     before = analytics.token(failing), analytics.token(sessions)
-    con = sqlite3.connect(demo_db)
-    con.execute(NEW_HOOK_EVENT)
-    con.commit()
-    con.close()
+    write(demo_db, (NEW_HOOK_EVENT,))
     assert analytics.token(failing) == before[0]
     assert analytics.token(sessions) != before[1]
     [(failure,)] = rows(demo_db, "SELECT test_failure_id FROM error_triage LIMIT 1")
@@ -406,26 +413,14 @@ def test_a_deletion_made_while_the_server_was_down_shows_by_the_full_check(
     import pmdata.analytics as analytics_module
 
     kept = tmp_path / "snap.duckdb"
-    count = "SELECT count(*) AS n FROM test_failures"
     with Analytics(demo_db, snapshot=True, snapshot_file=kept) as first:
-        before = int(first.run_sql(count, {}).iloc[0]["n"])
-    con = sqlite3.connect(demo_db)
-    con.execute("PRAGMA foreign_keys = ON")
-    victim, gone = con.execute(
-        "SELECT report_id, count(*) FROM test_failures GROUP BY report_id "
-        "ORDER BY report_id LIMIT 1 OFFSET 2"
-    ).fetchone()
-    con.execute("DELETE FROM reports WHERE id = ?", (victim,))
-    con.execute(NEW_HOOK_EVENT)
-    con.commit()
-    con.close()
+        before = failures_in(first)
+    gone = delete_a_run(demo_db, 2)
+    write(demo_db, (NEW_HOOK_EVENT,))
     with Analytics(demo_db, snapshot=True, snapshot_file=kept) as second:
-        assert int(second.run_sql(count, {}).iloc[0]["n"]) == before  # topped up, not counted
+        assert failures_in(second) == before  # topped up, not counted
         hooks = int(second.run_sql("SELECT count(*) AS n FROM hooks", {}).iloc[0]["n"])
         monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
-        con = sqlite3.connect(demo_db)
-        con.execute(NEW_HOOK_EVENT)
-        con.commit()
-        con.close()
-        assert int(second.run_sql(count, {}).iloc[0]["n"]) == before - gone
+        write(demo_db, (NEW_HOOK_EVENT,))
+        assert failures_in(second) == before - gone
         assert int(second.run_sql("SELECT count(*) AS n FROM hooks", {}).iloc[0]["n"]) == hooks + 1
