@@ -5,11 +5,13 @@ import json
 import shutil
 import sqlite3
 
+import pandas as pd
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from pmdata.openspec.tree import OpenSpecTree
+from pmdata.work import change_priority
 from tests.conftest import ROOT, rows
 
 APP = str(ROOT / "app.py")
@@ -111,6 +113,23 @@ def test_all_work_orders_specs_and_errors_by_one_priority(demo):
     assert set(table["kind"]) == {"spec", "error"}
     assert list(table["priority"]) == sorted(table["priority"], reverse=True)
     assert table["link"].str.startswith("/").all()
+
+
+def test_change_verdicts_come_in_from_the_background(demo):
+    """Validation runs in a helper process: the lists show "checking…" at first, then the
+    verdicts, and an invalid change moves up one priority on All Work."""
+    from dashboard import common
+
+    at = open_page(PAGES[1], project="billing-api")
+    assert common.index().settle()
+    at.run()
+    listed = pd.concat([d.value for d in at.dataframe if "valid" in d.value], ignore_index=True)
+    assert "checking…" not in set(listed["valid"])
+    assert listed.set_index("id").loc["refactor-bulk-actions", "valid"] == "invalid"
+    work = open_page(PAGES[0], project="billing-api").dataframe[0].value
+    invalid = work[work["link"].str.contains("change=refactor-bulk-actions")].iloc[0]
+    assert "invalid" in invalid["detail"]
+    assert invalid["priority"] == change_priority(invalid["status"], valid=False)
 
 
 def failure_of(db, project):

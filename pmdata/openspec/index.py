@@ -74,7 +74,6 @@ class ProjectIndex:
         # seconds for a big project, in a helper process), so a page shows the changes at once
         # and their verdicts when they are ready.
         self._worker: ThreadPoolExecutor | None = None
-        self._helper: VerdictHelper | None = None
         self._background_lock = threading.Lock()
         self._validating: set[Path] = set()
         self._validation_failed: dict[Path, int] = {}  # tree -> the generation that failed
@@ -173,10 +172,7 @@ class ProjectIndex:
         return self.cache.get(project.openspec_path, "validation", self._verdicts_elsewhere)
 
     def _verdicts_elsewhere(self, tree) -> dict:
-        with self._background_lock:
-            if self._helper is None:
-                self._helper = VerdictHelper()
-        return self._helper.verdicts(tree.root)
+        return VerdictHelper.shared().verdicts(tree.root)
 
     def change_verdict(self, project: Project, change_id: str) -> dict | None:
         """`validate <change>` for one change ({valid, issues}); the whole project's verdicts
@@ -272,8 +268,6 @@ class ProjectIndex:
             self.watcher.stop()
         if self._worker:
             self._worker.shutdown(wait=False, cancel_futures=True)
-        if self._helper:
-            self._helper.close()
 
     def settle(self, timeout: float = 60) -> bool:
         """Wait until the background work asked for so far (watching, warming, validating) is

@@ -33,11 +33,22 @@ def verdicts_here(openspec_dir: Path) -> dict[tuple[str, str], dict]:
 
 
 class VerdictHelper:
-    """The client side: one helper process, started on first use and again if it dies."""
+    """The client side: one helper process, started on first use and again if it dies. It
+    holds no state between questions, so one per dashboard process serves every index."""
+
+    _shared: VerdictHelper | None = None
+    _shared_lock = threading.Lock()
 
     def __init__(self):
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()  # one question at a time on the pipe
+
+    @classmethod
+    def shared(cls) -> VerdictHelper:
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
 
     def verdicts(self, openspec_dir: Path) -> dict[tuple[str, str], dict]:
         with self._lock:
