@@ -186,19 +186,36 @@ def validity(valid) -> str:
 
 
 def validation_notice() -> None:
-    """While verdicts are computed in the background, say so, and rerun once they are in."""
+    """While verdicts are computed in the background, say so (`live(trees=True)` brings them)."""
     if index().validating():
-        _await_verdicts()
+        st.caption(
+            ":material/hourglass_top: Validating changes in the background: "
+            "verdicts appear here in a few seconds."
+        )
 
 
-@st.fragment(run_every="2s")
-def _await_verdicts() -> None:
-    if not index().validating():
-        st.rerun()  # the whole page, now with every verdict
-    st.caption(
-        ":material/hourglass_top: Validating changes in the background: "
-        "verdicts appear here in a few seconds."
-    )
+# -- live --------------------------------------------------------------------------------------
+def live(*queries: str, trees: bool = False) -> None:
+    """Rerun the page within 5 s of a change to what it shows — a table its queries read, or an
+    OpenSpec tree (and its verdicts) — without a reload. Between changes the check is a few
+    stat calls, so an idle dashboard re-runs nothing."""
+    st.session_state["_live"] = (queries, trees, _live_token(queries, trees))
+    _rerun_on_change()
+
+
+def _live_token(queries: tuple[str, ...], trees: bool) -> tuple:
+    return (db_token(*queries) if queries else (), tree_token() if trees else ())
+
+
+@st.fragment(run_every="5s")
+def _rerun_on_change() -> None:
+    queries, trees, shown = st.session_state.get("_live", ((), False, None))
+    try:
+        changed = _live_token(queries, trees) != shown
+    except PmdashError:
+        return  # the page says what is wrong with the database
+    if changed:
+        st.rerun()  # the whole page: a fragment rerun would redraw only this check
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -185,6 +185,7 @@ def forms(d, group, attempts) -> None:
 
 
 if failure_param:
+    common.live("failure_detail", "test_runs", "failing_tests", "remediation_attempts")
     try:
         show_failure(int(failure_param))
     except ValueError:
@@ -192,6 +193,7 @@ if failure_param:
     st.stop()
 
 common.header("Errors")
+common.live("failing_tests", "failure_trend_by_class", "flaky_tests", "triage_agreement")
 params = common.filter_params(f)
 failing = common.run("failing_tests", **params)
 wanted = f.statuses_in(DECISIONS)
@@ -215,6 +217,10 @@ if failing.empty:
         "`pmdata ingest playwright REPORT --project NAME`, then `pmdata triage run`."
     )
     st.stop()
+st.caption(
+    f"{len(failing)} failing tests · {int(failing['occurrences'].sum())} failures · "
+    f"{int((failing['decision'] == 'needs_spec').sum())} need a spec"
+)
 shown = failing.head(common.MAX_ROWS)
 if len(failing) > len(shown):
     st.caption(

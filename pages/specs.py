@@ -16,6 +16,7 @@ change_id = st.query_params.get("change")
 spec_id = st.query_params.get("spec")
 projects = {p.name: p for p in common.index().projects()}
 project = projects.get(f.project) if f.project else None
+common.live(trees=True)  # an edit on disk, or verdicts from the background, show by themselves
 
 
 def show_change(project, change_id: str) -> None:
@@ -193,6 +194,11 @@ changes = changes.assign(
     ],
 )
 common.validation_notice()
+by_state = changes["state"].value_counts()
+st.caption(
+    f"{len(changes)} changes · "
+    + " · ".join(f"{int(by_state.get(state, 0))} {state}" for state in CHANGE_STATES)
+)
 tabs = st.tabs([s.title() for s in CHANGE_STATES], key="state", bind="query-params")
 for state, tab in zip(CHANGE_STATES, tabs, strict=True):
     with tab:

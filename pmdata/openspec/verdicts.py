@@ -10,6 +10,7 @@ notebook is not ours to guard.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -48,6 +49,7 @@ class VerdictHelper:
         with cls._shared_lock:
             if cls._shared is None:
                 cls._shared = cls()
+                atexit.register(cls._shared.close)  # end the helper with the dashboard
             return cls._shared
 
     def verdicts(self, openspec_dir: Path) -> dict[tuple[str, str], dict]:

@@ -3,6 +3,7 @@ spec edit each show within the 5 s refresh (we allow 10 s for a loaded machine).
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -10,7 +11,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, wait_idle
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARED
 
 LIVE_TIMEOUT_MS = 10_000
 
@@ -68,3 +69,47 @@ def test_a_spec_edit_on_disk_shows_without_a_reload(app_url, served_demo, page):
         "# Add a live test\n\n## Why\nTo see edits arrive.\n\n## What Changes\n- Nothing real\n"
     )
     expect(metric(page, "Drafts")).to_have_text(str(drafts + 1), timeout=LIVE_TIMEOUT_MS)
+
+
+def ingest(served_demo, tmp_path, project: str) -> None:
+    """A new Playwright run, ingested the way a CI job does: `pmdata ingest playwright`."""
+    report = json.loads((SHARED / "fixtures" / "playwright" / "run-1.json").read_text())
+    report["stats"]["startTime"] = "2026-11-26T09:00:00.000Z"  # a new run, not a re-upload
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(report))
+    done = subprocess.run(
+        [sys.executable, "-m", "pmdata.cli", "ingest", "playwright", str(path)]
+        + ["--project", project, "--db", str(served_demo / "pmdash.db")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_new_failing_run_shows_on_the_errors_page_without_a_reload(
+    app_url, served_demo, page, tmp_path
+):
+    page.goto(f"{app_url}/errors?project=homelab-portal")
+    wait_idle(page)
+    counts = page.get_by_text(re.compile(r"^\d+ failing tests · \d+ failures"))
+    before = counts.inner_text()
+    ingest(served_demo, tmp_path, "homelab-portal")
+    expect(counts).not_to_have_text(before, timeout=LIVE_TIMEOUT_MS)
+    failures = lambda text: int(re.search(r"· (\d+) failures", text)[1])  # noqa: E731
+    assert failures(counts.inner_text()) == failures(before) + 2  # the run's two failures
+
+
+def test_a_new_change_on_disk_shows_on_the_specs_page_without_a_reload(app_url, served_demo, page):
+    page.goto(f"{app_url}/specs?project=billing-api")
+    wait_idle(page)
+    counts = page.get_by_text(re.compile(r"^\d+ changes · \d+ draft"))
+    drafts = lambda text: int(re.search(r"(\d+) draft", text)[1])  # noqa: E731
+    before = drafts(counts.inner_text())
+    change = served_demo / "projects" / "billing-api" / "openspec" / "changes" / "add-live-test-2"
+    change.mkdir()
+    (change / "proposal.md").write_text(
+        "# Add a second live test\n\n## Why\nTo see edits arrive.\n\n## What Changes\n- None\n"
+    )
+    expect(counts).to_contain_text(f"{before + 1} draft", timeout=LIVE_TIMEOUT_MS)
