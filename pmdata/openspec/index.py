@@ -220,7 +220,8 @@ class ProjectIndex:
             self._background().submit(self._validate, project)
 
     def _background(self) -> ThreadPoolExecutor:
-        """One worker thread for what no page view should wait on (warming, validating)."""
+        """One worker thread for what no page view should wait on (watching, warming,
+        validating)."""
         with self._background_lock:
             if self._worker is None:
                 self._worker = ThreadPoolExecutor(1, thread_name_prefix="pmdash-openspec")
