@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pmdata.store import migrate  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 RUNS = 60
 PMDATA = [str(Path(sys.executable).parent / "pmdata"), "hook"]
 
@@ -34,6 +35,9 @@ def wall(cmd, stdin, env):
 
 
 def main():
+    # As installed (`make setup` compiles the package): with PYTHONDONTWRITEBYTECODE set, as on
+    # these machines, a module edited since would otherwise be compiled again by every event.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "pmdata"], check=True, cwd=ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         migrate(db)

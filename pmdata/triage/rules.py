@@ -100,13 +100,26 @@ def classify(
     thresholds: Thresholds = DEFAULT,
     prior_decision: str | None = None,
 ) -> Suggestion:
-    error = failure.error or ""
-    text = f"{error}\n{failure.stack or ''}".lower()
-    # Cheap substring tests first: the regexes run only on the few messages that could match.
-    not_implemented = "not " in error.lower() and bool(_NOT_IMPLEMENTED.search(error))
-    setup = any(k in text for k in _SETUP_WORDS) and bool(_SETUP.search(text))
+    # Neither fact depends on digits, and messages of one cause differ mostly in their digits
+    # (ids, timings): with those zeroed, most failures hit the cache (a stack trace repeats
+    # as it is, run after run).
+    error = (failure.error or "").translate(_ZERO_DIGITS)
+    not_implemented, setup = _message_facts(error, failure.stack or "")
     e2e = _is_e2e(failure.test_file) or _is_e2e(failure.test_name)
     return _decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
+
+
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+
+
+@lru_cache(maxsize=65536)
+def _message_facts(error: str, stack: str) -> tuple[bool, bool]:
+    """Whether the message says the feature is missing, and whether the failure is in setup or
+    teardown code. Cheap substring tests first: the regexes run only where they could match."""
+    text = f"{error}\n{stack}".lower()
+    not_implemented = "not " in text[: len(error)] and bool(_NOT_IMPLEMENTED.search(error))
+    setup = any(k in text for k in _SETUP_WORDS) and bool(_SETUP.search(text))
+    return not_implemented, setup
 
 
 @lru_cache(maxsize=65536)  # the facts above take few distinct values across many failures
