@@ -30,11 +30,22 @@ def analytics(db: str) -> Analytics:
     return Analytics(db, snapshot=True, snapshot_file=snapshot_file_for(Path(db)))
 
 
+# The first request after a server start is served before the background parse, watch set-up
+# and validation begin: a page that needs the changes parses them itself (a fraction of a
+# second), and the rest of the start-up work competes with no one.
+STARTUP_GRACE_S = 1.5
+
+
 @st.cache_resource
 def project_index(roots: tuple[str, ...], ttl: int, rescan: int) -> ProjectIndex:
     from pmdata.openspec.cache import TreeCache
 
-    index = ProjectIndex(list(roots), TreeCache(ttl_seconds=ttl), rescan_seconds=rescan)
+    index = ProjectIndex(
+        list(roots),
+        TreeCache(ttl_seconds=ttl),
+        rescan_seconds=rescan,
+        startup_grace=STARTUP_GRACE_S,
+    )
     index.warm_later()  # parse and validate every project once, off the page's thread
     return index
 

@@ -60,6 +60,7 @@ class ProjectIndex:
         cache: TreeCache | None = None,
         rescan_seconds: float = 300,
         watch: bool = True,
+        startup_grace: float = 0.0,
     ):
         self.roots = [Path(r) for r in roots]
         self.cache = cache or TreeCache()
@@ -75,6 +76,9 @@ class ProjectIndex:
         # and their verdicts when they are ready.
         self._worker: ThreadPoolExecutor | None = None
         self._background_lock = threading.Lock()
+        # The background work holds the interpreter lock in turns with the page threads: it
+        # starts only this long after the index, so a server's first page has the process.
+        self._quiet_until = time.monotonic() + startup_grace
         self._validating: set[Path] = set()
         self._validation_failed: dict[Path, int] = {}  # tree -> the generation that failed
         if self.watcher:
@@ -120,6 +124,7 @@ class ProjectIndex:
         """Parse, then watch, each new project; a page asking meanwhile waits for this parse
         rather than racing it. An edit between the first parse and the watch would go unseen,
         so the tree is searched for anything modified since the project was found."""
+        self._after_startup()
         watched = set(self.watcher.watched)
         new = [p for p in projects if p.openspec_path.resolve() not in watched]
         for project in new:  # every list first: that is what the first page waits for
@@ -219,6 +224,9 @@ class ProjectIndex:
             self._validating.add(path)
             self._background().submit(self._validate, project)
 
+    def _after_startup(self) -> None:
+        time.sleep(max(self._quiet_until - time.monotonic(), 0))
+
     def _background(self) -> ThreadPoolExecutor:
         """One worker thread for what no page view should wait on (watching, warming,
         validating)."""
@@ -248,6 +256,7 @@ class ProjectIndex:
     def warm(self) -> None:
         """Parse every project once, so the first page view does not wait on it, and start
         validating them in the background."""
+        self._after_startup()
         for project in self.projects():
             self.summaries(project)  # what the pages list
             self.specs(project)

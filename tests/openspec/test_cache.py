@@ -239,3 +239,20 @@ def test_an_edit_before_the_watch_is_up_is_not_missed(tmp_path):
         assert wait_for(lambda: index.summaries(shop)[0].completed_tasks == 1, 2.0)
     finally:
         index.close()
+
+
+def test_start_up_work_waits_for_the_grace_period(tmp_path):
+    """A server's first page has the process: the background parse and watches come after."""
+    from pmdata.openspec.index import ProjectIndex
+
+    make_change(tmp_path / "shop", "a")
+    index = ProjectIndex([tmp_path], rescan_seconds=3600, startup_grace=0.5)
+    try:
+        index.warm_later()
+        time.sleep(0.2)
+        assert index.watcher.watched == [] and index.cache.misses == 0
+        assert index.settle()
+        assert index.watcher.watched == [(tmp_path / "shop" / "openspec").resolve()]
+        assert index.cache.peek(index.project("shop").openspec_path, "summaries") is not None
+    finally:
+        index.close()
