@@ -12,7 +12,7 @@ from tests.browser.conftest import free_port, wait_healthy, wait_idle
 from tests.conftest import ROOT
 
 
-def start_make_run(demo_dir, port, log):
+def start_make_run(demo_dir, port, log, address="127.0.0.1"):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMDASH_")}
     with log.open("w") as out:
         return subprocess.Popen(
@@ -20,7 +20,7 @@ def start_make_run(demo_dir, port, log):
                 "make",
                 "--no-print-directory",
                 "run",
-                "ADDRESS=127.0.0.1",
+                *([f"ADDRESS={address}"] if address else []),  # None: the Makefile's 0.0.0.0
                 f"PORT={port}",
                 f"DEMO_DIR={demo_dir}",
             ],
@@ -56,10 +56,14 @@ def test_make_run_builds_demo_once_and_serves_it_twice(tmp_path, page):
     built = db.stat().st_mtime_ns
 
     port = free_port()
-    proc = start_make_run(demo, port, tmp_path / "run2.log")
+    proc = start_make_run(demo, port, tmp_path / "run2.log", address=None)  # as a user runs it
     try:
         wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc, tmp_path / "run2.log", 120)
     finally:
         stop(proc)
     assert db.stat().st_mtime_ns == built, "the demo is built once, not on every run"
-    assert "serving the demo data" in (tmp_path / "run2.log").read_text()
+    log = (tmp_path / "run2.log").read_text()
+    assert "serving the demo data" in log
+    assert f"http://localhost:{port}" in log
+    # Streamlit's banner would have asked checkip.amazonaws.com for the external address.
+    assert "external IP" not in log and "External URL" not in log
