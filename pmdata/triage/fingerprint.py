@@ -77,9 +77,14 @@ def normalise(line: str) -> str:
 _ZERO_DIGITS = str.maketrans("123456789", "000000000")
 
 
+def zero_digits(text: str) -> str:
+    """Every digit made 0: the key under which messages of one cause share cached work."""
+    return text.translate(_ZERO_DIGITS)
+
+
 def signature(error: str | None) -> str:
     """The normalised text a fingerprint is made of (shown on a failure's page)."""
-    return _signature((error or "").translate(_ZERO_DIGITS))
+    return _signature(zero_digits(error or ""))
 
 
 @lru_cache(maxsize=65536)
@@ -98,6 +103,11 @@ def _signature(error: str) -> str:
 def fingerprint(error: str | None) -> str:
     """16 hex characters naming the root cause of an error message."""
     return _hash(signature(error))
+
+
+def fingerprint_of_zeroed(zeroed: str) -> str:
+    """`fingerprint` of a message already passed through `zero_digits` (a batch does it once)."""
+    return _hash(_signature(zeroed))
 
 
 @lru_cache(maxsize=65536)

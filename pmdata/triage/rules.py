@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pmdata.triage.fingerprint import zero_digits
+
 NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING = "needs_spec", "one_off_fix", "ignore", "pending"
 DECISIONS = (NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING)
 CLASSES = ("PERSISTENT", "RECURRING", "FLAKY", "NEW")
@@ -99,17 +101,16 @@ def classify(
     failure: Failure,
     thresholds: Thresholds = DEFAULT,
     prior_decision: str | None = None,
+    zeroed_error: str | None = None,
 ) -> Suggestion:
+    """`zeroed_error`: the failure's error through `zero_digits`, when the caller has it."""
     # Neither fact depends on digits, and messages of one cause differ mostly in their digits
     # (ids, timings): with those zeroed, most failures hit the cache (a stack trace repeats
     # as it is, run after run).
-    error = (failure.error or "").translate(_ZERO_DIGITS)
+    error = zeroed_error if zeroed_error is not None else zero_digits(failure.error or "")
     not_implemented, setup = _message_facts(error, failure.stack or "")
     e2e = _is_e2e(failure.test_file) or _is_e2e(failure.test_name)
     return _decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
-
-
-_ZERO_DIGITS = str.maketrans("123456789", "000000000")
 
 
 @lru_cache(maxsize=65536)

@@ -18,7 +18,7 @@ from pmdata.analytics import Analytics
 from pmdata.errors import PmdashError
 from pmdata.store import schema
 from pmdata.store.database import open_engine
-from pmdata.triage.fingerprint import fingerprint
+from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
 from pmdata.triage.rules import (
     DECISIONS,
     Failure,
@@ -93,12 +93,14 @@ def classify_rows(
         *(failures[c].tolist() for c in columns), strict=True
     ):
         key = (workflow, test_file, test_name)
-        print_ = fingerprint(error)
+        zeroed = zero_digits(error or "")  # once: the fingerprint and the rules both key on it
+        print_ = fingerprint_of_zeroed(zeroed)
         suggestion = classify(
             known.get(key, first_failure),
             Failure(test_name, test_file, error, stack),
             thresholds,
             prior.get((*key, print_)) if prior else None,
+            zeroed_error=zeroed,
         )
         out.append(Suggested(int(failure_id), key, print_, suggestion))
     return out

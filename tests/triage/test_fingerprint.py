@@ -30,3 +30,14 @@ def test_different_causes_differ_and_tests_do_not_matter():
     assert fingerprint("Error: Test timeout of 1000ms exceeded.") != fingerprint(PW)
     assert fingerprint("TypeError: x is undefined") == fingerprint("TypeError: x is undefined")
     assert fingerprint(None) == fingerprint("") and signature(None) == "(no error message)"
+
+
+def test_a_batch_zeroing_digits_once_gets_the_same_fingerprint_and_suggestion():
+    from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
+    from pmdata.triage.rules import Failure, History, classify
+
+    error = "Error: NotImplementedError: feature not implemented (request 4711 after 93ms)"
+    failure = Failure("checkout › pays", "tests/e2e/pay.spec.ts", error, "at beforeEach (x.ts:3:9)")
+    history = History(occurrences=4, runs=9, consecutive_failures=2, flips=3)
+    assert fingerprint_of_zeroed(zero_digits(error)) == fingerprint(error)
+    assert classify(history, failure, zeroed_error=zero_digits(error)) == classify(history, failure)
