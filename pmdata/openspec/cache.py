@@ -133,8 +133,11 @@ class TreeWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
-                if event.event_type in ("opened", "closed_no_write"):
-                    return  # reads are not changes
+                if event.event_type in ("opened", "closed_no_write", "attrib"):
+                    # Reads are not changes, nor is the access time our own reading sets on a
+                    # folder created since its last read (relatime): that made each new change
+                    # parse twice, and a crashed validation retry.
+                    return
                 watcher.cache.invalidate(root)
                 if watcher.on_change:
                     watcher.on_change(root)
