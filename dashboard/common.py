@@ -179,6 +179,10 @@ def permalink(page: str, **params) -> str:
 
 MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
 
+# Column settings the lists share: priority as a 0–5 bar, an item's permalink as "open".
+PRIORITY_COLUMN = st.column_config.ProgressColumn("Priority", min_value=0, max_value=5, format="%d")
+OPEN_COLUMN = st.column_config.LinkColumn("Open", display_text="open")
+
 
 def tree_token() -> tuple:
     """Changes when a tree does, or when a project's verdicts come in from the background."""

@@ -87,11 +87,9 @@ def live_view():
             hide_index=True,
             width="stretch",
             column_config={
-                "priority": st.column_config.ProgressColumn(
-                    "Priority", min_value=0, max_value=5, format="%d"
-                ),
+                "priority": common.PRIORITY_COLUMN,
                 "active_at": st.column_config.DatetimeColumn("Last activity", format="distance"),
-                "link": st.column_config.LinkColumn("Open", display_text="open"),
+                "link": common.OPEN_COLUMN,
             },
         )
     with right:

@@ -244,11 +244,9 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "priority": st.column_config.ProgressColumn(
-            "Priority", min_value=0, max_value=5, format="%d"
-        ),
+        "priority": common.PRIORITY_COLUMN,
         "last_seen": st.column_config.DatetimeColumn("Last seen", format="distance"),
-        "link": st.column_config.LinkColumn("Open", display_text="open"),
+        "link": common.OPEN_COLUMN,
     },
 )
 trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")

@@ -55,7 +55,7 @@ def live_sessions():
         column_config={
             "state_text": "State",
             "success_rate": st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
-            "link": st.column_config.LinkColumn("Open", display_text="open"),
+            "link": common.OPEN_COLUMN,
         },
     )
     calls = common.run("session_tool_calls", since=common.now() - 7 * 86_400)
@@ -85,7 +85,7 @@ def live_sessions():
             width="stretch",
             column_config={
                 "ended_at": st.column_config.DatetimeColumn("Ended", format="distance"),
-                "link": st.column_config.LinkColumn("Open", display_text="open"),
+                "link": common.OPEN_COLUMN,
             },
         )
     if chosen:

@@ -225,7 +225,7 @@ for state, tab in zip(CHANGE_STATES, tabs, strict=True):
             column_config={
                 "progress": st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
                 "last_modified": st.column_config.DatetimeColumn("Changed", format="distance"),
-                "link": st.column_config.LinkColumn("Open", display_text="open"),
+                "link": common.OPEN_COLUMN,
             },
         )
 st.subheader("Specs")

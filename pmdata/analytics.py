@@ -238,24 +238,10 @@ class Analytics:
                     self._full_check_at = time.monotonic()
                     if self._kept_version(cursor) == version:
                         # A restart with nothing written since the copy was last topped up.
-                        self._known_tables = frozenset(
-                            row[0]
-                            for row in cursor.execute(
-                                "SELECT table_name FROM information_schema.tables "
-                                "WHERE table_catalog = $snap",
-                                {"snap": SNAPSHOT},
-                            ).fetchall()
-                        )
+                        self._known_tables = frozenset(_tables_in(cursor, SNAPSHOT))
                         self._snapshot_version = version
                         return False
-                tables = [
-                    row[0]
-                    for row in cursor.execute(
-                        "SELECT table_name FROM information_schema.tables "
-                        "WHERE table_catalog = $alias",
-                        {"alias": ALIAS},
-                    ).fetchall()
-                ]
+                tables = _tables_in(cursor, ALIAS)
                 reading_at = int(time.time())  # before any read: see _changed_in_place
                 full = (
                     self._full_check_at is None
@@ -355,10 +341,7 @@ class Analytics:
             kept = None
         if kept is not None and list(kept) == source:
             return True
-        for (table,) in cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = $snap",
-            {"snap": SNAPSHOT},
-        ).fetchall():
+        for table in _tables_in(cursor, SNAPSHOT):
             cursor.execute(f'DROP TABLE {SNAPSHOT}."{table}"')
         cursor.execute(
             f"CREATE TABLE {SNAPSHOT}.pmdash_source (device BIGINT, inode BIGINT, path TEXT)"
@@ -559,6 +542,16 @@ class Analytics:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _tables_in(cursor, catalog: str) -> list[str]:
+    return [
+        row[0]
+        for row in cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = $catalog",
+            {"catalog": catalog},
+        ).fetchall()
+    ]
 
 
 def _first_line(exc: Exception) -> str:

@@ -74,10 +74,10 @@ def fuzzy_filter(frame: pd.DataFrame, columns: list[str], q: str) -> pd.DataFram
 
 def _in_utc(stamps: pd.Series) -> pd.Series:
     """Timestamps in UTC, whether they came naive (taken as UTC) or with a zone."""
-    out = pd.to_datetime(stamps, utc=False)
-    if len(out) and out.dt.tz is None:
-        return out.dt.tz_localize("UTC")
-    return out.dt.tz_convert("UTC") if len(out) else out
+    out = pd.to_datetime(stamps)
+    if out.empty:
+        return out
+    return out.dt.tz_localize("UTC") if out.dt.tz is None else out.dt.tz_convert("UTC")
 
 
 def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -86,7 +86,7 @@ def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) 
     rows = []
     for c in changes.itertuples(index=False):
         known = c.valid is not None and not pd.isna(c.valid)
-        validity = "" if not known else ("" if c.valid else " · invalid")
+        validity = " · invalid" if known and not c.valid else ""
         rows.append(
             {
                 "kind": "spec",
