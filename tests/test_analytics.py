@@ -424,3 +424,27 @@ def test_a_deletion_made_while_the_server_was_down_shows_by_the_full_check(
         write(demo_db, (NEW_HOOK_EVENT,))
         assert failures_in(second) == before - gone
         assert int(second.run_sql("SELECT count(*) AS n FROM hooks", {}).iloc[0]["n"]) == hooks + 1
+
+
+def test_a_restart_with_nothing_written_uses_the_kept_copy_as_it_is(demo_db, tmp_path):
+    kept = tmp_path / "snap.duckdb"
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as first:
+        assert first.refresh()  # made
+    with Analytics(demo_db, snapshot=True, snapshot_file=kept) as second:
+        assert not second.refresh()  # nothing to copy: the file is as it was
+        assert failures_in(second) > 0
+        write(demo_db, (NEW_HOOK_EVENT,))
+        assert second.refresh()
+
+
+def test_an_empty_wal_is_not_a_change(demo_db):
+    from pmdata.analytics import file_version
+
+    before = file_version(demo_db)
+    wal = demo_db.with_name(demo_db.name + "-wal")
+    assert not wal.exists()
+    wal.touch()  # what a reader opening the file leaves behind
+    assert file_version(demo_db) == before
+    wal.write_bytes(b"x" * 32)
+    assert file_version(demo_db) != before
+    wal.unlink()
