@@ -61,9 +61,12 @@ def test_submitting_a_triage_override(app_url, served_demo, page):
     decision = form.get_by_role("combobox", name="Decision")
     decision.click()
     decision.press_sequentially("ignore")
+    # The box shows typed text as its value before anything is chosen: Enter must wait for the
+    # filtered option, or on a busy machine it chooses nothing and the default is saved.
+    expect(page.get_by_role("option", name="ignore")).to_be_visible()
     decision.press("Enter")
-    expect(decision).to_have_value("ignore")
     form.get_by_label("Rationale").fill("flaky network in the lab, not the product")
+    expect(decision).to_have_value("ignore")  # after the blur, so this is the choice, not text
     form.get_by_role("button", name="Save decision").click()
     wait_idle(page)
     expect(page.get_by_text("Saved.")).to_be_visible()
