@@ -68,14 +68,21 @@ result_stats AS (
       AND ($test_name IS NULL OR t.test_name = $test_name)
     GROUP BY r.workflow_name, COALESCE(t.test_file, ''), t.test_name
 ),
-streaks AS (
-    SELECT f.workflow_name, f.test_file, f.test_name, COUNT(DISTINCT f.rn) AS consecutive
-    FROM failures f
+-- Each test's newest run that did not fail, keyed like failed_runs, so the streak is counted
+-- over integers.
+newest_ok AS (
+    SELECT s.last_failure_id AS test_key, rs.newest_ok_rn
+    FROM fail_stats s
     JOIN result_stats rs
-      ON rs.workflow_name = f.workflow_name AND rs.test_file = f.test_file
-     AND rs.test_name = f.test_name
-    WHERE rs.newest_ok_rn IS NULL OR f.rn < rs.newest_ok_rn
-    GROUP BY f.workflow_name, f.test_file, f.test_name
+      ON rs.workflow_name = s.workflow_name AND rs.test_file = s.test_file
+     AND rs.test_name = s.test_name
+),
+streaks AS (
+    SELECT f.test_key, COUNT(*) AS consecutive
+    FROM failed_runs f
+    JOIN newest_ok n ON n.test_key = f.test_key
+    WHERE n.newest_ok_rn IS NULL OR f.rn < n.newest_ok_rn
+    GROUP BY f.test_key
 )
 SELECT s.workflow_name, s.test_file, s.test_name,
        CASE WHEN rs.runs IS NULL THEN 'reports' ELSE 'results' END AS source,
@@ -96,9 +103,7 @@ JOIN derived d ON d.test_key = s.last_failure_id
 LEFT JOIN result_stats rs
   ON rs.workflow_name = s.workflow_name AND rs.test_file = s.test_file
  AND rs.test_name = s.test_name
-LEFT JOIN streaks st
-  ON st.workflow_name = s.workflow_name AND st.test_file = s.test_file
- AND st.test_name = s.test_name
+LEFT JOIN streaks st ON st.test_key = s.last_failure_id
 LEFT JOIN test_failures lf ON lf.id = s.last_failure_id
 LEFT JOIN failure_history fh ON fh.test_name = s.test_name
 ORDER BY s.last_seen DESC, s.workflow_name, s.test_file, s.test_name

@@ -74,12 +74,18 @@ def normalise(line: str) -> str:
 # Every shape above treats all digits alike, so messages that differ only in their digits
 # have the same signature: they share one cache entry (a suite breaks the same way every run,
 # with new numbers each time).
-_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+# Bytes, because str.translate looks every character up in a dict (ten times slower at 100,000
+# messages); UTF-8 never puts an ASCII byte inside another character, so this is exact.
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 
 
 def zero_digits(text: str) -> str:
-    """Every digit made 0: the key under which messages of one cause share cached work."""
-    return text.translate(_ZERO_DIGITS)
+    """Every ASCII digit made 0: the key under which messages of one cause share cached work."""
+    return (
+        text.encode("utf-8", "surrogatepass")
+        .translate(_ZERO_DIGITS)
+        .decode("utf-8", "surrogatepass")
+    )
 
 
 def signature(error: str | None) -> str:

@@ -49,6 +49,11 @@ def _is_e2e(path: str | None) -> bool:
     return bool(path and _E2E.search(path))
 
 
+def is_e2e_test(test_file: str | None, test_name: str | None) -> bool:
+    """Whether the test's path or title says integration or end-to-end."""
+    return _is_e2e(test_file) or _is_e2e(test_name)
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     persistent_after: int = 5
@@ -108,15 +113,16 @@ def classify(
     # (ids, timings): with those zeroed, most failures hit the cache (a stack trace repeats
     # as it is, run after run).
     error = zeroed_error if zeroed_error is not None else zero_digits(failure.error or "")
-    not_implemented, setup = _message_facts(error, failure.stack or "")
-    e2e = _is_e2e(failure.test_file) or _is_e2e(failure.test_name)
-    return _decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
+    not_implemented, setup = message_facts(error, failure.stack or "")
+    e2e = is_e2e_test(failure.test_file, failure.test_name)
+    return decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
 
 
 @lru_cache(maxsize=65536)
-def _message_facts(error: str, stack: str) -> tuple[bool, bool]:
+def message_facts(error: str, stack: str) -> tuple[bool, bool]:
     """Whether the message says the feature is missing, and whether the failure is in setup or
-    teardown code. Cheap substring tests first: the regexes run only where they could match."""
+    teardown code (`error` may have its digits zeroed: neither fact reads them). Cheap substring
+    tests first: the regexes run only where they could match."""
     text = f"{error}\n{stack}".lower()
     not_implemented = "not " in text[: len(error)] and bool(_NOT_IMPLEMENTED.search(error))
     setup = any(k in text for k in _SETUP_WORDS) and bool(_SETUP.search(text))
@@ -124,7 +130,7 @@ def _message_facts(error: str, stack: str) -> tuple[bool, bool]:
 
 
 @lru_cache(maxsize=65536)  # the facts above take few distinct values across many failures
-def _decide(
+def decide(
     history: History,
     not_implemented: bool,
     setup: bool,
@@ -132,6 +138,8 @@ def _decide(
     thresholds: Thresholds,
     prior_decision: str | None,
 ) -> Suggestion:
+    """The rules in the seed design's order over a test's history, then the heuristics over its
+    failure's facts (`message_facts`, `is_e2e_test`), then what a person decided before."""
     t = thresholds
     fired: list[tuple[str, str, int, float, str]] = []  # rule, decision, priority, conf, why
     if history.consecutive_failures >= t.persistent_after:

@@ -21,11 +21,12 @@ from pmdata.store.database import open_engine
 from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
 from pmdata.triage.rules import (
     DECISIONS,
-    Failure,
     History,
     Suggestion,
     Thresholds,
-    classify,
+    decide,
+    is_e2e_test,
+    message_facts,
 )
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -85,23 +86,33 @@ def classify_rows(
     prior: dict[tuple, str],
     thresholds: Thresholds,
 ) -> list[Suggested]:
-    out = []
     first_failure = History(occurrences=1, runs=1, consecutive_failures=1)
-    columns = ("failure_id", "workflow_name", "test_file", "test_name", "error", "stack_trace")
+    key_columns = ["workflow_name", "test_file", "test_name"]
+    # What belongs to the test (its history, whether its path says e2e) is worked out once per
+    # test, not once per failure: a batch holds a few failures of each test.
+    test_of_row = failures.groupby(key_columns, sort=False, dropna=False).ngroup().tolist()
+    tests: dict[int, tuple[Key, History, bool]] = {}
+    out = []
     # Plain lists: iterating pandas' Arrow-backed strings row by row costs more than classifying.
-    for failure_id, workflow, test_file, test_name, error, stack in zip(
-        *(failures[c].tolist() for c in columns), strict=True
+    for test, failure_id, workflow, test_file, test_name, error, stack in zip(
+        test_of_row,
+        *(failures[c].tolist() for c in ("failure_id", *key_columns, "error", "stack_trace")),
+        strict=True,
     ):
-        key = (workflow, test_file, test_name)
+        facts = tests.get(test)
+        if facts is None:
+            key = (workflow, test_file, test_name)
+            facts = tests[test] = (
+                key,
+                known.get(key, first_failure),
+                is_e2e_test(test_file, test_name),
+            )
+        key, history, e2e = facts
         zeroed = zero_digits(error or "")  # once: the fingerprint and the rules both key on it
         print_ = fingerprint_of_zeroed(zeroed)
-        suggestion = classify(
-            known.get(key, first_failure),
-            Failure(test_name, test_file, error, stack),
-            thresholds,
-            prior.get((*key, print_)) if prior else None,
-            zeroed_error=zeroed,
-        )
+        not_implemented, setup = message_facts(zeroed, stack or "")
+        prior_decision = prior.get((*key, print_)) if prior else None
+        suggestion = decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
         out.append(Suggested(int(failure_id), key, print_, suggestion))
     return out
 

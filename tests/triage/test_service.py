@@ -58,6 +58,42 @@ def test_each_failing_fixture_test_gets_the_decision_a_careful_person_would(db):
     assert rationale.endswith(".") and "PERSISTENT" in rationale
 
 
+def test_a_batch_suggests_what_each_failure_gets_on_its_own(db):
+    """`classify_rows` works out each test's facts once per batch; that must not change a
+    suggestion. Two failures added by hand: an unfiled test with digits in a non-ASCII
+    message, and one whose error says the feature is missing."""
+    from pmdata.triage.fingerprint import fingerprint
+    from pmdata.triage.rules import Failure, classify
+
+    con = sqlite3.connect(db)
+    report_id = con.execute("SELECT max(id) FROM reports").fetchone()[0]
+    con.executemany(
+        "INSERT INTO test_failures (report_id, test_name, test_file, error, stack_trace,"
+        " created_at) VALUES (?, ?, ?, ?, ?, 1700000000)",
+        [
+            (report_id, "panier › total", None, "Échec : 3 articles ≠ 4 € (essai 12)", None),
+            (report_id, "cart › pays", "e2e/pay.spec.ts", "Error: not implemented", "at it"),
+        ],
+    )
+    con.commit()
+    con.close()
+    with Analytics(db) as analytics:
+        failures = analytics.run("untriaged_failures", failure_id=None)
+        known = service.histories(analytics)
+    batch = service.classify_rows(failures, known, {}, service.DEFAULT_THRESHOLDS)
+    assert len(batch) == len(failures) == 17
+    first = service.History(occurrences=1, runs=1, consecutive_failures=1)
+    for row, got in zip(failures.itertuples(index=False), batch, strict=True):
+        key = (row.workflow_name, row.test_file, row.test_name)
+        failure = Failure(row.test_name, row.test_file, row.error, row.stack_trace)
+        assert got.failure_id == row.failure_id and got.key == key
+        assert got.fingerprint == fingerprint(row.error)
+        assert got.suggestion == classify(known.get(key, first), failure)
+    by_test = {item.key[2]: item.suggestion for item in batch}
+    assert "NOT_IMPLEMENTED" in by_test["cart › pays"].rules
+    assert by_test["panier › total"].rules[0] == "NEW"
+
+
 def test_triage_run_is_idempotent_and_never_overwrites_a_person(db):
     service.run_triage(db)
     failure_id = rows(db, "SELECT min(test_failure_id) FROM error_triage")[0][0]
