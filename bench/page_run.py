@@ -129,6 +129,10 @@ def main():
     as_a_running_server()
     os.environ["PMDASH_DB"] = str(db)
     os.environ["PMDASH_PROJECT_ROOTS"] = str(db.parent / "projects")
+    # Bare-mode warnings ("No runtime found") before each page would bury the figures.
+    from streamlit.logger import set_log_level
+
+    set_log_level("error")
     page = sys.argv[1] if len(sys.argv) > 1 else None
     if page is None:  # each page's cold run in a fresh process, as a server's first request
         make_the_kept_copy(db)
