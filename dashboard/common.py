@@ -183,6 +183,46 @@ MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
 PRIORITY_COLUMN = st.column_config.ProgressColumn("Priority", min_value=0, max_value=5, format="%d")
 OPEN_COLUMN = st.column_config.LinkColumn("Open", display_text="open")
 
+# What people read above a column. The frames keep their names (queries and tests use them);
+# one list, so a column reads the same on every page. A table adds its own (an "id" is a
+# change on Specs and a session on Sessions).
+HEADINGS = {
+    "priority": PRIORITY_COLUMN,
+    "link": OPEN_COLUMN,
+    "kind": "Kind",
+    "project": "Project",
+    "title": "Title",
+    "status": "Status",
+    "detail": "Why",
+    "items": "Items",
+    "what": "What",
+    "test_name": "Test",
+    "classification": "Classification",
+    "decision": "Decision",
+    "occurrences": "Occurrences",
+    "remediation": "Remediation",
+    "completed": "Done",
+    "total": "Tasks in all",
+    "valid": "Validation",
+    "work_item": "Work item",
+    "session_type": "Type",
+    "last_tool": "Current tool",
+    "tool_calls": "Tool calls",
+    "avg_duration_ms": "Average call (ms)",
+    "duration": "Duration",
+    "calls": "Calls",
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "tools": "Tools",
+    "files": "Files",
+    "files_touched": "Files touched",
+}
+
+
+def headings(**own) -> dict:
+    """`column_config` for a table: the shared headings, plus and over the table's `own`."""
+    return {**HEADINGS, **own}
+
 
 def tree_token() -> tuple:
     """Changes when a tree does, or when a project's verdicts come in from the background."""

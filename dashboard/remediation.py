@@ -56,12 +56,15 @@ def show_attempts(d) -> pd.DataFrame:
         ],
         hide_index=True,
         width="stretch",
-        column_config={
-            "pr_url": st.column_config.LinkColumn("PR"),
-            "session": st.column_config.LinkColumn("Session", display_text="open"),
-            "triggered_at": st.column_config.DatetimeColumn("Started", format="distance"),
-            "completed_at": st.column_config.DatetimeColumn("Finished", format="distance"),
-        },
+        column_config=common.headings(
+            attempt_id="Attempt",
+            fix_description="Fix",
+            rerun="Rerun",
+            pr_url=st.column_config.LinkColumn("PR"),
+            session=st.column_config.LinkColumn("Session", display_text="open"),
+            triggered_at=st.column_config.DatetimeColumn("Started", format="distance"),
+            completed_at=st.column_config.DatetimeColumn("Finished", format="distance"),
+        ),
     )
     return attempts
 

@@ -86,15 +86,13 @@ def live_view():
             ],
             hide_index=True,
             width="stretch",
-            column_config={
-                "priority": common.PRIORITY_COLUMN,
-                "active_at": st.column_config.DatetimeColumn("Last activity", format="distance"),
-                "link": common.OPEN_COLUMN,
-            },
+            column_config=common.headings(
+                active_at=st.column_config.DatetimeColumn("Last activity", format="distance"),
+            ),
         )
     with right:
         st.subheader("By status")
-        st.dataframe(counts, hide_index=True, width="stretch")
+        st.dataframe(counts, hide_index=True, width="stretch", column_config=common.headings())
     st.subheader("Latest events")
     events = []
     if common.db():
@@ -126,7 +124,9 @@ def live_view():
             feed,
             hide_index=True,
             width="stretch",
-            column_config={"when": st.column_config.DatetimeColumn("When", format="distance")},
+            column_config=common.headings(
+                when=st.column_config.DatetimeColumn("When", format="distance")
+            ),
         )
     else:
         st.caption("No events yet.")

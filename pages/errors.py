@@ -76,7 +76,19 @@ def show_failure(failure_id: int) -> None:
         )
     runs = common.run("test_runs", workflow=d["workflow_name"], test_name=d["test_name"])
     st.markdown("#### Run history")
-    st.dataframe(runs, hide_index=True, width="stretch")
+    st.dataframe(
+        runs,
+        hide_index=True,
+        width="stretch",
+        column_config=common.headings(
+            report_id="Report",
+            run_number="Run",
+            run_at=st.column_config.DatetimeColumn("When", format="distance"),
+            outcome="Outcome",
+            failure_id="Failure",
+            duration="Duration (ms)",
+        ),
+    )
     st.markdown("#### Error")
     st.code(d["error"] or "(no message)", language="text")
     with st.expander("Stack trace"):
@@ -91,6 +103,7 @@ def show_failure(failure_id: int) -> None:
             group[["project", "test_name", "occurrences", "decision"]],
             hide_index=True,
             width="stretch",
+            column_config=common.headings(),
         )
     attempts = remediation.show_attempts(d)
     if common.readonly() or pd.isna(d["triage_id"]):
@@ -243,11 +256,9 @@ st.dataframe(
     ],
     hide_index=True,
     width="stretch",
-    column_config={
-        "priority": common.PRIORITY_COLUMN,
-        "last_seen": st.column_config.DatetimeColumn("Last seen", format="distance"),
-        "link": common.OPEN_COLUMN,
-    },
+    column_config=common.headings(
+        last_seen=st.column_config.DatetimeColumn("Last seen", format="distance"),
+    ),
 )
 trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")
 if trend.open:

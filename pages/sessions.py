@@ -52,11 +52,11 @@ def live_sessions():
         ].assign(link=[common.permalink("sessions", session=i) for i in sessions["id"]]),
         hide_index=True,
         width="stretch",
-        column_config={
-            "state_text": "State",
-            "success_rate": st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
-            "link": common.OPEN_COLUMN,
-        },
+        column_config=common.headings(
+            id="Session",
+            state_text="State",
+            success_rate=st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
+        ),
     )
     calls = common.run("session_tool_calls", since=common.now() - 7 * 86_400)
     calls = calls[calls["session_id"].isin(sessions["id"])]
@@ -83,10 +83,10 @@ def live_sessions():
             ),
             hide_index=True,
             width="stretch",
-            column_config={
-                "ended_at": st.column_config.DatetimeColumn("Ended", format="distance"),
-                "link": common.OPEN_COLUMN,
-            },
+            column_config=common.headings(
+                id="Session",
+                ended_at=st.column_config.DatetimeColumn("Ended", format="distance"),
+            ),
         )
     if chosen:
         show_session(sessions, chosen)

@@ -222,11 +222,11 @@ for state, tab in zip(CHANGE_STATES, tabs, strict=True):
             ],
             hide_index=True,
             width="stretch",
-            column_config={
-                "progress": st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
-                "last_modified": st.column_config.DatetimeColumn("Changed", format="distance"),
-                "link": common.OPEN_COLUMN,
-            },
+            column_config=common.headings(
+                id="Change",
+                progress=st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
+                last_modified=st.column_config.DatetimeColumn("Changed", format="distance"),
+            ),
         )
 st.subheader("Specs")
 for p in projects.values():

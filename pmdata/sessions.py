@@ -37,7 +37,7 @@ def with_states(frame: pd.DataFrame, now: int, idle_minutes: int = 5) -> pd.Data
     for r in frame.itertuples(index=False):
         minutes = max(0, (now - int(r.last_event_at)) // 60) if not pd.isna(r.last_event_at) else 0
         texts.append(
-            {"idle": f"idle for {minutes} min", "waiting": "waiting for its agent"}.get(
+            {"idle": f"idle for {describe_idle(minutes)}", "waiting": "waiting for its agent"}.get(
                 r.state, r.state
             )
         )
@@ -127,6 +127,16 @@ def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.Da
 def work_item_text(value) -> str | None:
     """A work item as read back from a frame (a missing one arrives as None or NaN)."""
     return value if isinstance(value, str) and value else None
+
+
+def describe_idle(minutes: int) -> str:
+    """ "14 min" up to an hour; past it, a session left overnight reads "2 h 5 min", one left
+    for the week "6 d 3 h", not 8,820 min."""
+    hours, mins = divmod(int(minutes), 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
 
 
 def describe_duration(seconds: int | None) -> str:

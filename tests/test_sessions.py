@@ -92,3 +92,6 @@ def test_idle_after_the_configured_quiet_time(recorded):
     assert with_states(frame, last + 4 * 60, idle_minutes=5).iloc[0]["state"] == "running"
     idle = with_states(frame, last + 14 * 60, idle_minutes=5).iloc[0]
     assert (idle["state"], idle["state_text"]) == ("idle", "idle for 14 min")
+    overnight = with_states(frame, last + (9 * 60 + 5) * 60).iloc[0]["state_text"]
+    left_for_the_week = with_states(frame, last + (6 * 24 + 3) * 3600).iloc[0]["state_text"]
+    assert (overnight, left_for_the_week) == ("idle for 9 h 5 min", "idle for 6 d 3 h")
