@@ -6,13 +6,20 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common, frame
-from pmdata.sessions import activity_summary, describe_duration, finished_summaries, with_states
+from pmdata.sessions import (
+    activity_summary,
+    describe_duration,
+    finished_summaries,
+    with_states,
+    work_item_target,
+)
 from pmdata.work import SESSION_STATES, fuzzy_filter
 
 frame.require()  # first: a page never renders outside the frame
 
 f = common.current_filters()
-common.header("Sessions")
+chosen = st.query_params.get("session")  # a session's own page (its permalink)
+common.header("Sessions", *([f"Session {chosen}"] if chosen else []))
 if not common.db():
     common.no_database()
     st.stop()
@@ -28,6 +35,9 @@ def live_sessions():
         )
         return
     sessions = with_states(sessions, common.now(), common.settings().idle_minutes)
+    if chosen:  # a link to one session shows it whatever the status and search filters say
+        show_session(sessions, chosen)
+        return
     wanted = f.statuses_in(SESSION_STATES)
     if wanted:
         sessions = sessions[sessions["state"].isin(wanted)]
@@ -35,7 +45,6 @@ def live_sessions():
     cols = st.columns(len(SESSION_STATES))
     for col, state in zip(cols, SESSION_STATES, strict=True):
         col.metric(state.title(), int((sessions["state"] == state).sum()))
-    chosen = st.query_params.get("session")
     st.dataframe(
         sessions[
             [
@@ -62,15 +71,7 @@ def live_sessions():
     calls = calls[calls["session_id"].isin(sessions["id"])]
     if not calls.empty:
         st.subheader("Tool calls")
-        timeline = calls.assign(
-            end=lambda c: c["called_at"] + pd.to_timedelta(c["duration_ms"].fillna(0), unit="ms"),
-            session=lambda c: c["session_id"].astype(str),
-        )
-        timeline["end"] = timeline[["end", "called_at"]].max(axis=1) + pd.Timedelta(seconds=1)
-        st.plotly_chart(
-            px.timeline(timeline, x_start="called_at", x_end="end", y="session", color="tool_name"),
-            width="stretch",
-        )
+        timeline_chart(calls)
         counts = calls.groupby("tool_name").size().rename("calls").reset_index()
         st.plotly_chart(px.bar(counts, x="tool_name", y="calls"), width="stretch")
     finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
@@ -88,23 +89,59 @@ def live_sessions():
                 ended_at=st.column_config.DatetimeColumn("Ended", format="distance"),
             ),
         )
-    if chosen:
-        show_session(sessions, chosen)
+
+
+def timeline_chart(calls: pd.DataFrame) -> None:
+    """Each tool call as a bar from its start to its end, one row per session."""
+    timeline = calls.assign(
+        end=lambda c: c["called_at"] + pd.to_timedelta(c["duration_ms"].fillna(0), unit="ms"),
+        session=lambda c: c["session_id"].astype(str),
+    )
+    # A call of a few milliseconds would be an invisible sliver: each gets a second at least.
+    timeline["end"] = timeline[["end", "called_at"]].max(axis=1) + pd.Timedelta(seconds=1)
+    st.plotly_chart(
+        px.timeline(
+            timeline,
+            x_start="called_at",
+            x_end="end",
+            y="session",
+            color="tool_name",
+            labels={"session": "Session", "tool_name": "Tool"},
+        ),
+        width="stretch",
+    )
+
+
+def work_item_link(work_item) -> str | None:
+    """The permalink of the change or failure a session is on, if it still exists."""
+    target = work_item_target(work_item)
+    if target is None:
+        return None
+    page, params = target
+    if page == "specs":
+        return common.permalink("specs", **params)
+    found = common.run("triage_failure", **params)
+    return None if found.empty else common.permalink("errors", failure=int(found.iloc[0, 0]))
 
 
 def show_session(sessions: pd.DataFrame, chosen: str) -> None:
-    """One session's own page: its state, work item and activity summary."""
+    """One session's own page: its state, work item, activity summary and tool-call timeline."""
     try:
         row = sessions[sessions["id"] == int(chosen)]
     except ValueError:
         st.error(f"{chosen!r} is not a session id.")
         return
     if row.empty:
-        st.warning(f"Session {chosen} is not in this view.")
+        where = f"project {f.project}" if f.project else "the database"
+        st.warning(f"No session {chosen} in {where}.")
+        st.markdown(f"[All sessions]({common.permalink('sessions')})")
         return
     r = row.iloc[0]
     st.subheader(f"Session {int(r['id'])} · {r['state_text']}")
     st.caption(f"{r['project']} · {r['session_type']} · {r['work_item'] or 'no work item'}")
+    link = work_item_link(r["work_item"])
+    if link:
+        st.markdown(f"**Working on:** [{r['work_item']}]({link})")
     mine = common.run("session_tool_calls", session_id=int(r["id"]))
     summary = activity_summary(mine, r["started_at"], r["stopped_at"])
     cols = st.columns(4)
@@ -117,6 +154,9 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
     st.markdown("**Files touched:**" + ("" if summary["files"] else " none"))
     if summary["files"]:
         st.code("\n".join(summary["files"]), language="text")
+    if not mine.empty:
+        st.markdown("**Tool calls over time:**")
+        timeline_chart(mine)
 
 
 live_sessions()

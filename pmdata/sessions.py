@@ -8,7 +8,7 @@ from collections import Counter
 
 import pandas as pd
 
-from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
+from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX, WORK_ITEM
 
 
 def session_state(
@@ -122,6 +122,18 @@ def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.Da
             "files_touched",
         ],
     )
+
+
+def work_item_target(value) -> tuple[str, dict] | None:
+    """Where a work item lives in the dashboard: ("specs", {project, change}) for a change,
+    ("triage", {triage_id}) for an error (its failure is looked up by the triage row), or None
+    for no work item or one this version does not know."""
+    m = WORK_ITEM.match(work_item_text(value) or "")
+    if m is None:
+        return None
+    if m["triage"]:
+        return "triage", {"triage_id": int(m["triage"])}
+    return "specs", {"project": m["project"], "change": m["change"]}
 
 
 def work_item_text(value) -> str | None:

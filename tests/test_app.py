@@ -269,6 +269,31 @@ def test_sessions_show_states_and_idle_minutes(demo):
     assert {m.label for m in at.metric} == {"Waiting", "Running", "Idle", "Finished"}
 
 
+def test_a_session_permalink_opens_its_page_with_its_timeline_and_work_item(demo):
+    db = demo / "pmdash.db"
+    (on_error, item, failure), (on_spec, change) = (
+        rows(
+            db,
+            "SELECT s.id, s.work_item, t.test_failure_id FROM sessions s JOIN error_triage t"
+            " ON s.work_item = 'error:' || t.id LIMIT 1",
+        )[0],
+        rows(db, "SELECT id, work_item FROM sessions WHERE work_item LIKE 'spec:%' LIMIT 1")[0],
+    )
+    # The status filter says finished only: a link to one session shows it all the same.
+    at = open_page(PAGES[3], session=str(on_error), status="finished")
+    assert at.subheader[0].value.startswith(f"Session {on_error} · ")
+    assert not at.dataframe  # its own page, not the list
+    assert at.get("plotly_chart"), "no timeline of its tool calls"
+    links = [m.value for m in at.markdown if m.value.startswith("**Working on:**")]
+    assert links == [f"**Working on:** [{item}](/errors?failure={failure})"]
+    at = open_page(PAGES[3], session=str(on_spec))
+    project, change_id = change.removeprefix("spec:").split("/")
+    links = [m.value for m in at.markdown if m.value.startswith("**Working on:**")]
+    assert links == [f"**Working on:** [{change}](/specs?project={project}&change={change_id})"]
+    at = open_page(PAGES[3], session="9999")
+    assert at.warning and "No session 9999" in at.warning[0].value
+
+
 def unassigned_failure(db, project="storefront"):
     """A classified failure with no session on it and no remediation on its test."""
     return rows(
