@@ -194,6 +194,7 @@ HEADINGS = {
     "title": "Title",
     "status": "Status",
     "detail": "Why",
+    "agent": "Agent",
     "items": "Items",
     "what": "What",
     "test_name": "Test",

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import common, frame
 from pmdata.errors import PmdashError
+from pmdata.sessions import agents_on, with_states
 from pmdata.work import work_items
 
 frame.require()  # first: a page never renders outside the frame
@@ -22,6 +23,17 @@ def work_table(token, tree_token, filters, changes, failures) -> pd.DataFrame:
     """Rebuilt only when the database or a tree changed (the tokens) or the filters did;
     the frames are derived from those, so they are not hashed."""
     return work_items(changes, failures, filters)
+
+
+def sessions_now() -> pd.DataFrame:
+    """Every session with its state, for the Agent column (none without a database)."""
+    if not common.db():
+        return pd.DataFrame(columns=["id", "work_item", "state_text"])
+    try:
+        sessions = common.run("session_activity", project=f.project)
+    except PmdashError:
+        return pd.DataFrame(columns=["id", "work_item", "state_text"])  # Sessions says why
+    return with_states(sessions, common.now(), common.settings().idle_minutes)
 
 
 @st.fragment(run_every="5s")
@@ -68,68 +80,79 @@ def live_view():
     cols[2].metric("Failing tests", len(failures))
     cols[3].metric("Need a spec", int((failures["decision"] == "needs_spec").sum()))
     items = items.assign(
+        agent=[a or "" for a in agents_on(items, failures, sessions_now())],
         link=[
             common.permalink("specs", project=p, change=r)
             if k == "spec"
             else common.permalink("errors", failure=r)
             for k, p, r in zip(items["kind"], items["project"], items["ref"], strict=True)
-        ]
+        ],
     )
-    left, right = st.columns([3, 1])
-    with left:
-        st.subheader("Work by priority")
-        if total > len(items):
-            st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
-        st.dataframe(
-            items[
-                ["priority", "kind", "project", "title", "status", "detail", "active_at", "link"]
-            ],
-            hide_index=True,
-            width="stretch",
-            column_config=common.headings(
-                active_at=st.column_config.DatetimeColumn("Last activity", format="distance"),
-            ),
-        )
-    with right:
+    st.subheader("Work by priority")
+    if total > len(items):
+        st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
+    st.dataframe(
+        items[
+            [
+                "priority",
+                "kind",
+                "project",
+                "title",
+                "status",
+                "detail",
+                "agent",
+                "active_at",
+                "link",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config=common.headings(
+            active_at=st.column_config.DatetimeColumn("Last activity", format="distance"),
+        ),
+    )
+    feed_column, status_column = st.columns([3, 1])
+    with status_column:
         st.subheader("By status")
         st.dataframe(counts, hide_index=True, width="stretch", column_config=common.headings())
-    st.subheader("Latest events")
-    events = []
-    if common.db():
-        try:
-            feed = common.run("latest_events", project=f.project, limit=30)
-            events = [
+    with feed_column:
+        st.subheader("Latest events")
+        events = []
+        if common.db():
+            try:
+                feed = common.run("latest_events", project=f.project, limit=30)
+                events = [
+                    {
+                        "when": pd.Timestamp(r.event_at, unit="s", tz="UTC"),
+                        "kind": r.kind,
+                        "project": r.project,
+                        "what": r.what,
+                    }
+                    for r in feed.itertuples(index=False)
+                ]
+            except PmdashError as exc:
+                st.error(str(exc))
+        for c in changes.sort_values("last_modified", ascending=False).head(10).itertuples():
+            events.append(
                 {
-                    "when": pd.Timestamp(r.event_at, unit="s", tz="UTC"),
-                    "kind": r.kind,
-                    "project": r.project,
-                    "what": r.what,
+                    "when": pd.Timestamp(c.last_modified),
+                    "kind": "spec edit",
+                    "project": c.project,
+                    "what": f"{c.id}: {c.title}",
                 }
-                for r in feed.itertuples(index=False)
-            ]
-        except PmdashError as exc:
-            st.error(str(exc))
-    for c in changes.sort_values("last_modified", ascending=False).head(10).itertuples():
-        events.append(
-            {
-                "when": pd.Timestamp(c.last_modified),
-                "kind": "spec edit",
-                "project": c.project,
-                "what": f"{c.id}: {c.title}",
-            }
-        )
-    if events:
-        feed = pd.DataFrame(events).sort_values("when", ascending=False).head(30)
-        st.dataframe(
-            feed,
-            hide_index=True,
-            width="stretch",
-            column_config=common.headings(
-                when=st.column_config.DatetimeColumn("When", format="distance")
-            ),
-        )
-    else:
-        st.caption("No events yet.")
+            )
+        if events:
+            feed = pd.DataFrame(events).sort_values("when", ascending=False).head(30)
+            st.dataframe(
+                feed,
+                hide_index=True,
+                width="stretch",
+                column_config=common.headings(
+                    when=st.column_config.DatetimeColumn("When", format="distance")
+                ),
+            )
+        else:
+            st.caption("No events yet.")
 
 
 live_view()

@@ -124,6 +124,37 @@ def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.Da
     )
 
 
+def agents_on(items: pd.DataFrame, failures: pd.DataFrame, sessions: pd.DataFrame) -> list:
+    """Which session is on each All Work item, as "#13 idle for 4 min" (None: nobody).
+
+    items: rows of `work.work_items` (kind, project, ref); failures: rows of failing_tests.sql;
+    sessions: rows of `with_states`, most recently active first. A change is on the latest
+    session started with `spec:<project>/<change>`; a failing test on the session its latest
+    failure's triage row is assigned to (by a person, or by an `error:<id>` session)."""
+    label: dict[int, str] = {}
+    on_item: dict[str, int] = {}
+    for r in sessions.itertuples(index=False):
+        label[int(r.id)] = f"#{int(r.id)} {r.state_text}"
+        item = work_item_text(r.work_item)
+        if item:
+            on_item.setdefault(item, int(r.id))
+    assigned = {}
+    if len(failures) and "assigned_session_id" in failures:
+        taken = failures[failures["assigned_session_id"].notna()]
+        assigned = dict(
+            zip(
+                taken["failure_id"].astype("int64").astype(str),
+                taken["assigned_session_id"].astype("int64"),
+                strict=True,
+            )
+        )
+    out = []
+    for kind, project, ref in zip(items["kind"], items["project"], items["ref"], strict=True):
+        sid = on_item.get(f"spec:{project}/{ref}") if kind == "spec" else assigned.get(ref)
+        out.append(None if sid is None else label.get(int(sid), f"#{int(sid)}"))
+    return out
+
+
 def work_item_target(value) -> tuple[str, dict] | None:
     """Where a work item lives in the dashboard: ("specs", {project, change}) for a change,
     ("triage", {triage_id}) for an error (its failure is looked up by the triage row), or None

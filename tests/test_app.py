@@ -115,6 +115,37 @@ def test_all_work_orders_specs_and_errors_by_one_priority(demo):
     assert table["link"].str.startswith("/").all()
 
 
+def test_all_work_says_which_agent_is_on_each_item(demo):
+    db = demo / "pmdash.db"
+    spec_session, item = rows(
+        db,
+        "SELECT id, work_item FROM sessions WHERE work_item LIKE 'spec:%'"
+        " ORDER BY last_activity_at DESC LIMIT 1",
+    )[0]
+    project, change = item.removeprefix("spec:").split("/")
+    # A test's latest failure: the one its All Work row stands for.
+    failure = rows(
+        db,
+        "SELECT max(f.id) FROM test_failures f JOIN reports r ON r.id = f.report_id"
+        " WHERE r.project = ? GROUP BY r.workflow_name, f.test_name ORDER BY 1 LIMIT 1",
+        project,
+    )[0][0]
+    con = sqlite3.connect(db)
+    error_session = con.execute("SELECT id FROM sessions WHERE work_item IS NULL LIMIT 1")
+    error_session = error_session.fetchone()[0]
+    con.execute(
+        "UPDATE error_triage SET assigned_session_id = ? WHERE test_failure_id = ?",
+        (error_session, failure),
+    )
+    con.commit()
+    con.close()
+    table = open_page(PAGES[0], project=project).dataframe[0].value.set_index("link")
+    agent = table["agent"]
+    assert agent[f"/specs?project={project}&change={change}"].startswith(f"#{spec_session} ")
+    assert agent[f"/errors?failure={failure}&project={project}"].startswith(f"#{error_session} ")
+    assert (agent == "").any()  # and nobody on the rest
+
+
 def test_change_verdicts_come_in_from_the_background(demo):
     """Validation runs in a helper process: the lists show "checking…" at first, then the
     verdicts, and an invalid change moves up one priority on All Work."""
