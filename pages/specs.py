@@ -4,9 +4,11 @@ create-proposal and archive forms (only for the project on screen)."""
 import streamlit as st
 
 from dashboard import common, frame
+from pmdata.errors import PmdashError
 from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
+from pmdata.sessions import with_states
 from pmdata.work import CHANGE_STATES, fuzzy_filter
 
 frame.require()  # first: a page never renders outside the frame
@@ -17,6 +19,34 @@ spec_id = st.query_params.get("spec")
 projects = {p.name: p for p in common.index().projects()}
 project = projects.get(f.project) if f.project else None
 common.live(trees=True)  # an edit on disk, or verdicts from the background, show by themselves
+
+
+def agents_line(project: str, change_id: str) -> None:
+    """The sessions started on this change (`PMDASH_WORK_ITEM=spec:<project>/<change>`)."""
+    if not common.db():
+        return
+    try:
+        # Not narrowed by project: a session's project is named after its working directory,
+        # a change's after its tree; the work item names the change exactly.
+        sessions = common.run("session_activity")
+    except PmdashError:
+        return  # the Sessions page says what is wrong with the database
+    on_it = sessions[sessions["work_item"] == f"spec:{project}/{change_id}"]
+    if on_it.empty:
+        st.caption(
+            f"No agent session on it yet: `PMDASH_WORK_ITEM=spec:{project}/{change_id} claude` "
+            "starts one."
+        )
+        return
+    on_it = with_states(on_it, common.now(), common.settings().idle_minutes)
+    st.markdown(
+        "**Agents on it:** "
+        + " · ".join(
+            f"[session {int(r.id)}]({common.permalink('sessions', session=int(r.id))}) "
+            f"({r.state_text})"
+            for r in on_it.itertuples(index=False)
+        )
+    )
 
 
 def show_change(project, change_id: str) -> None:
@@ -32,6 +62,7 @@ def show_change(project, change_id: str) -> None:
     )
     if detail.problem:
         st.warning(detail.problem)
+    agents_line(project.name, change_id)
     verdict = common.index().change_verdict(project, change_id)
     if verdict:
         issues = verdict["issues"]

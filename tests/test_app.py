@@ -144,6 +144,10 @@ def test_all_work_says_which_agent_is_on_each_item(demo):
     assert agent[f"/specs?project={project}&change={change}"].startswith(f"#{spec_session} ")
     assert agent[f"/errors?failure={failure}&project={project}"].startswith(f"#{error_session} ")
     assert (agent == "").any()  # and nobody on the rest
+    # The change's own page names its sessions, with their links.
+    at = open_page(PAGES[1], project=project, change=change)
+    line = next(m.value for m in at.markdown if m.value.startswith("**Agents on it:**"))
+    assert f"[session {spec_session}](/sessions?session={spec_session}&project={project})" in line
 
 
 def test_change_verdicts_come_in_from_the_background(demo):
