@@ -225,6 +225,22 @@ def headings(**own) -> dict:
     return {**HEADINGS, **own}
 
 
+def table(frame: pd.DataFrame, columns: str = "", **own) -> None:
+    """A list as every page shows one: the `columns` named (space-separated; all when none),
+    full width, no index, the shared headings plus the table's `own` column settings."""
+    st.dataframe(
+        frame[columns.split()] if columns else frame,
+        hide_index=True,
+        width="stretch",
+        column_config=headings(**own),
+    )
+
+
+def ago(heading: str):
+    """A time column read as "8 days ago"."""
+    return st.column_config.DatetimeColumn(heading, format="distance")
+
+
 def tree_token() -> tuple:
     """Changes when a tree does, or when a project's verdicts come in from the background."""
     return (index().generation(), index().verdicts_ready())

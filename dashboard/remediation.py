@@ -41,30 +41,16 @@ def show_attempts(d) -> pd.DataFrame:
             for s in attempts["session_id"]
         ],
     )
-    st.dataframe(
-        shown[
-            [
-                "attempt_id",
-                "status",
-                "triggered_at",
-                "completed_at",
-                "fix_description",
-                "pr_url",
-                "rerun",
-                "session",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
-        column_config=common.headings(
-            attempt_id="Attempt",
-            fix_description="Fix",
-            rerun="Rerun",
-            pr_url=st.column_config.LinkColumn("PR"),
-            session=st.column_config.LinkColumn("Session", display_text="open"),
-            triggered_at=st.column_config.DatetimeColumn("Started", format="distance"),
-            completed_at=st.column_config.DatetimeColumn("Finished", format="distance"),
-        ),
+    common.table(
+        shown,
+        "attempt_id status triggered_at completed_at fix_description pr_url rerun session",
+        attempt_id="Attempt",
+        fix_description="Fix",
+        rerun="Rerun",
+        pr_url=st.column_config.LinkColumn("PR"),
+        session=st.column_config.LinkColumn("Session", display_text="open"),
+        triggered_at=common.ago("Started"),
+        completed_at=common.ago("Finished"),
     )
     return attempts
 

@@ -91,30 +91,15 @@ def live_view():
     st.subheader("Work by priority")
     if total > len(items):
         st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
-    st.dataframe(
-        items[
-            [
-                "priority",
-                "kind",
-                "project",
-                "title",
-                "status",
-                "detail",
-                "agent",
-                "active_at",
-                "link",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
-        column_config=common.headings(
-            active_at=st.column_config.DatetimeColumn("Last activity", format="distance"),
-        ),
+    common.table(
+        items,
+        "priority kind project title status detail agent active_at link",
+        active_at=common.ago("Last activity"),
     )
     feed_column, status_column = st.columns([3, 1])
     with status_column:
         st.subheader("By status")
-        st.dataframe(counts, hide_index=True, width="stretch", column_config=common.headings())
+        common.table(counts)
     with feed_column:
         st.subheader("Latest events")
         events = []
@@ -143,14 +128,7 @@ def live_view():
             )
         if events:
             feed = pd.DataFrame(events).sort_values("when", ascending=False).head(30)
-            st.dataframe(
-                feed,
-                hide_index=True,
-                width="stretch",
-                column_config=common.headings(
-                    when=st.column_config.DatetimeColumn("When", format="distance")
-                ),
-            )
+            common.table(feed, when=common.ago("When"))
         else:
             st.caption("No events yet.")
 

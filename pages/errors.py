@@ -76,18 +76,14 @@ def show_failure(failure_id: int) -> None:
         )
     runs = common.run("test_runs", workflow=d["workflow_name"], test_name=d["test_name"])
     st.markdown("#### Run history")
-    st.dataframe(
+    common.table(
         runs,
-        hide_index=True,
-        width="stretch",
-        column_config=common.headings(
-            report_id="Report",
-            run_number="Run",
-            run_at=st.column_config.DatetimeColumn("When", format="distance"),
-            outcome="Outcome",
-            failure_id="Failure",
-            duration="Duration (ms)",
-        ),
+        report_id="Report",
+        run_number="Run",
+        run_at=common.ago("When"),
+        outcome="Outcome",
+        failure_id="Failure",
+        duration="Duration (ms)",
     )
     st.markdown("#### Error")
     st.code(d["error"] or "(no message)", language="text")
@@ -99,12 +95,8 @@ def show_failure(failure_id: int) -> None:
     if d["fingerprint"]:
         everything = common.run("failing_tests")
         group = everything[everything["fingerprint"] == d["fingerprint"]]
-        st.dataframe(
-            group[["project", "test_name", "occurrences", "decision"]],
-            hide_index=True,
-            width="stretch",
-            column_config=common.headings(),
-        )
+        st.caption(f"The failing tests that share it ({len(group)}), across projects:")
+        common.table(group, "project test_name occurrences decision")
     attempts = remediation.show_attempts(d)
     if common.readonly() or pd.isna(d["triage_id"]):
         return
@@ -240,25 +232,10 @@ if len(failing) > len(shown):
         f"The {len(shown)} most urgent of {len(failing)} failing tests: filter for the rest."
     )
 shown = shown.assign(link=[common.permalink("errors", failure=i) for i in shown["failure_id"]])
-st.dataframe(
-    shown[
-        [
-            "priority",
-            "project",
-            "test_name",
-            "classification",
-            "decision",
-            "occurrences",
-            "last_seen",
-            "remediation",
-            "link",
-        ]
-    ],
-    hide_index=True,
-    width="stretch",
-    column_config=common.headings(
-        last_seen=st.column_config.DatetimeColumn("Last seen", format="distance"),
-    ),
+common.table(
+    shown,
+    "priority project test_name classification decision occurrences last_seen remediation link",
+    last_seen=common.ago("Last seen"),
 )
 trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")
 if trend.open:

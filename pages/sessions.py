@@ -45,27 +45,13 @@ def live_sessions():
     cols = st.columns(len(SESSION_STATES))
     for col, state in zip(cols, SESSION_STATES, strict=True):
         col.metric(state.title(), int((sessions["state"] == state).sum()))
-    st.dataframe(
-        sessions[
-            [
-                "id",
-                "project",
-                "state_text",
-                "session_type",
-                "work_item",
-                "last_tool",
-                "tool_calls",
-                "success_rate",
-                "avg_duration_ms",
-            ]
-        ].assign(link=[common.permalink("sessions", session=i) for i in sessions["id"]]),
-        hide_index=True,
-        width="stretch",
-        column_config=common.headings(
-            id="Session",
-            state_text="State",
-            success_rate=st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
-        ),
+    common.table(
+        sessions.assign(link=[common.permalink("sessions", session=i) for i in sessions["id"]]),
+        "id project state_text session_type work_item last_tool tool_calls success_rate"
+        " avg_duration_ms link",
+        id="Session",
+        state_text="State",
+        success_rate=st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
     )
     calls = common.run("session_tool_calls", since=common.now() - 7 * 86_400)
     calls = calls[calls["session_id"].isin(sessions["id"])]
@@ -77,17 +63,13 @@ def live_sessions():
     finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
     if not finished.empty:
         st.subheader("Finished: what each session did")
-        st.dataframe(
+        common.table(
             finished.assign(
                 ended_at=pd.to_datetime(finished["ended_at"], unit="s", utc=True),
                 link=[common.permalink("sessions", session=i) for i in finished["id"]],
             ),
-            hide_index=True,
-            width="stretch",
-            column_config=common.headings(
-                id="Session",
-                ended_at=st.column_config.DatetimeColumn("Ended", format="distance"),
-            ),
+            id="Session",
+            ended_at=common.ago("Ended"),
         )
 
 

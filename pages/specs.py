@@ -237,27 +237,12 @@ for state, tab in zip(CHANGE_STATES, tabs, strict=True):
         if rows.empty:
             st.caption(f"No {state} changes" + (f" in {f.project}." if f.project else "."))
             continue
-        st.dataframe(
-            rows[
-                [
-                    "project",
-                    "id",
-                    "title",
-                    "progress",
-                    "completed",
-                    "total",
-                    "valid",
-                    "last_modified",
-                    "link",
-                ]
-            ],
-            hide_index=True,
-            width="stretch",
-            column_config=common.headings(
-                id="Change",
-                progress=st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
-                last_modified=st.column_config.DatetimeColumn("Changed", format="distance"),
-            ),
+        common.table(
+            rows,
+            "project id title progress completed total valid last_modified link",
+            id="Change",
+            progress=st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
+            last_modified=common.ago("Changed"),
         )
 st.subheader("Specs")
 for p in projects.values():
