@@ -173,8 +173,8 @@ def work_item_text(value) -> str | None:
 
 
 def describe_idle(minutes: int) -> str:
-    """ "14 min" up to an hour; past it, a session left overnight reads "2 h 5 min", one left
-    for the week "6 d 3 h", not 8,820 min."""
+    """Idle time as people say it: "14 min" within the hour; a session left overnight reads
+    "9 h 5 min", one left for the week "6 d 3 h", not 8,820 min."""
     hours, mins = divmod(int(minutes), 60)
     days, hours = divmod(hours, 24)
     if days:
