@@ -129,8 +129,8 @@ def agents_on(items: pd.DataFrame, failures: pd.DataFrame, sessions: pd.DataFram
 
     items: rows of `work.work_items` (kind, project, ref); failures: rows of failing_tests.sql;
     sessions: rows of `with_states`, most recently active first. A change is on the latest
-    session started with `spec:<project>/<change>`; a failing test on the session its latest
-    failure's triage row is assigned to (by a person, or by an `error:<id>` session)."""
+    session started with `spec:<project>/<change>`; a failing test on the session last put on
+    one of its failures (by a person, or by an `error:<id>` session)."""
     label: dict[int, str] = {}
     on_item: dict[str, int] = {}
     for r in sessions.itertuples(index=False):
@@ -139,12 +139,12 @@ def agents_on(items: pd.DataFrame, failures: pd.DataFrame, sessions: pd.DataFram
         if item:
             on_item.setdefault(item, int(r.id))
     assigned = {}
-    if len(failures) and "assigned_session_id" in failures:
-        taken = failures[failures["assigned_session_id"].notna()]
+    if len(failures) and "session_on_test" in failures:
+        taken = failures[failures["session_on_test"].notna()]
         assigned = dict(
             zip(
                 taken["failure_id"].astype("int64").astype(str),
-                taken["assigned_session_id"].astype("int64"),
+                taken["session_on_test"].astype("int64"),
                 strict=True,
             )
         )

@@ -1,5 +1,5 @@
 -- name: failing_tests
--- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority), how often it failed and its latest remediation attempt; for the Errors page.
+-- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority), how often it failed, its latest remediation attempt and the session on it; for the Errors page.
 -- param: project text = NULL  # only this project (reports.project, else the workflow name)
 -- param: since int = NULL  # failures at or after this epoch second
 -- param: until int = NULL  # failures before this epoch second
@@ -25,6 +25,17 @@ latest_attempt AS (
     FROM remediation_attempts a
     JOIN reports r ON r.id = a.report_id
     GROUP BY r.workflow_name, a.test_name
+),
+-- The session last put on any failure of the test: a test that failed again after a session
+-- took it on is still that session's work. Few triage rows have one, so this stays small.
+session_on_test AS (
+    SELECT r.workflow_name, f.test_name,
+           arg_max(t.assigned_session_id, t.test_failure_id) AS session_id
+    FROM error_triage t
+    JOIN test_failures f ON f.id = t.test_failure_id
+    JOIN reports r ON r.id = f.report_id
+    WHERE t.assigned_session_id IS NOT NULL
+    GROUP BY r.workflow_name, f.test_name
 )
 SELECT p.failure_id, p.project, p.workflow_name, p.test_file, p.test_name, p.occurrences,
        to_timestamp(p.first_seen) AS first_seen, to_timestamp(p.last_seen) AS last_seen,
@@ -42,9 +53,11 @@ SELECT p.failure_id, p.project, p.workflow_name, p.test_file, p.test_name, p.occ
        CASE WHEN la.status IS NULL THEN 'none'
             WHEN la.rerun_passed = 1 THEN 'rerun passed'
             WHEN la.status = 'fixed' AND la.rerun_passed = 0 THEN 'rerun failed'
-            ELSE replace(la.status, '_', ' ') END AS remediation
+            ELSE replace(la.status, '_', ' ') END AS remediation,
+       COALESCE(t.assigned_session_id, so.session_id) AS session_on_test
 FROM per_test p
 JOIN test_failures lf ON lf.id = p.failure_id
 LEFT JOIN error_triage t ON t.test_failure_id = p.failure_id
 LEFT JOIN latest_attempt la ON la.workflow_name = p.workflow_name AND la.test_name = p.test_name
+LEFT JOIN session_on_test so ON so.workflow_name = p.workflow_name AND so.test_name = p.test_name
 ORDER BY priority DESC, p.last_seen DESC

@@ -123,19 +123,27 @@ def test_all_work_says_which_agent_is_on_each_item(demo):
         " ORDER BY last_activity_at DESC LIMIT 1",
     )[0]
     project, change = item.removeprefix("spec:").split("/")
-    # A test's latest failure: the one its All Work row stands for.
-    failure = rows(
+    # A test that failed again after a session took on its first failure: its All Work row
+    # stands for the latest failure, and the session is still on it.
+    failure, first = rows(
         db,
-        "SELECT max(f.id) FROM test_failures f JOIN reports r ON r.id = f.report_id"
-        " WHERE r.project = ? GROUP BY r.workflow_name, f.test_name ORDER BY 1 LIMIT 1",
+        "SELECT max(f.id), min(f.id) FROM test_failures f JOIN reports r ON r.id = f.report_id"
+        " WHERE r.project = ? GROUP BY r.workflow_name, f.test_name HAVING count(*) > 1"
+        " ORDER BY 1 LIMIT 1",
         project,
-    )[0][0]
+    )[0]
     con = sqlite3.connect(db)
     error_session = con.execute("SELECT id FROM sessions WHERE work_item IS NULL LIMIT 1")
     error_session = error_session.fetchone()[0]
     con.execute(
+        "UPDATE error_triage SET assigned_session_id = NULL WHERE test_failure_id IN (SELECT"
+        " id FROM test_failures WHERE test_name = (SELECT test_name FROM test_failures"
+        " WHERE id = ?))",
+        (first,),
+    )
+    con.execute(
         "UPDATE error_triage SET assigned_session_id = ? WHERE test_failure_id = ?",
-        (error_session, failure),
+        (error_session, first),
     )
     con.commit()
     con.close()
