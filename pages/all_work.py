@@ -30,7 +30,9 @@ def sessions_now() -> pd.DataFrame:
     if not common.db():
         return pd.DataFrame(columns=["id", "work_item", "state_text"])
     try:
-        sessions = common.run("session_activity", project=f.project)
+        # Every project's: a session is named after its working directory, a change after its
+        # tree, so the project filter could hide the session on a change that it shows.
+        sessions = common.run("session_activity")
     except PmdashError:
         return pd.DataFrame(columns=["id", "work_item", "state_text"])  # Sessions says why
     return with_states(sessions, common.now(), common.settings().idle_minutes)
