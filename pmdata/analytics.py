@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
 import threading
@@ -19,6 +18,7 @@ import duckdb_extensions
 import pandas as pd
 
 from pmdata.errors import QueryError, StoreError
+from pmdata.paths import state_dir
 from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
@@ -155,14 +155,8 @@ FULL_CHECK_S = 60
 def snapshot_file_for(db_path: Path, environ: dict[str, str] | None = None) -> Path:
     """Where the dashboard keeps its DuckDB copy of one database: pmdash's state folder
     (PMDASH_STATE_DIR, else ~/.local/state/pmdash), one file per database path."""
-    from pmdata.ingest.hook_recorder import state_dir
-
     key = hashlib.sha1(str(Path(db_path).resolve()).encode()).hexdigest()[:16]
-    return (
-        Path(state_dir(dict(os.environ) if environ is None else environ))
-        / "snapshots"
-        / (f"{key}.duckdb")
-    )
+    return Path(state_dir(environ)) / "snapshots" / (f"{key}.duckdb")
 
 
 def file_version(db_path: Path) -> tuple:

@@ -190,6 +190,8 @@ def cmd_openspec(args: argparse.Namespace) -> int:
         return _openspec_validate(args, tree, root_info)
     if args.action == "archive":
         return _openspec_archive(args, tree, root_info)
+    if args.action == "recover":
+        return _openspec_recover(tree)
     if not args.item:
         raise OpenSpecError("show needs an item id: pmdata openspec show ID")
     kind = args.type or ("change" if args.item in tree.change_ids() else "spec")
@@ -225,6 +227,7 @@ def _openspec_validate(args: argparse.Namespace, tree, root_info: dict) -> int:
         result = {"items": items, "version": "1.0"}
     else:
         result = validate.validate_tree(tree, args.strict)
+    unfinished = _report_unfinished_archives(tree.root)
     if args.json:
         _print_json({**result, "root": root_info})
     else:
@@ -232,7 +235,27 @@ def _openspec_validate(args: argparse.Namespace, tree, root_info: dict) -> int:
             print(f"{'✓' if item['valid'] else '✗'} {item['type']}/{item['id']}")
             for i in item["issues"]:
                 print(f"  [{i['level']}] {i['path']}: {i['message']}")
-    return 0 if all(i["valid"] for i in result["items"]) else 1
+    return 0 if all(i["valid"] for i in result["items"]) and not unfinished else 1
+
+
+def _report_unfinished_archives(openspec_dir: Path) -> bool:
+    """An archive killed half way leaves specs/ part-merged: say so on stderr (stdout keeps the
+    CLI's own shape) and how to finish it."""
+    from pmdata.openspec.transaction import unfinished_archives
+
+    found = unfinished_archives(openspec_dir)
+    for left in found:
+        print(f"warning: {left.describe(str(openspec_dir.parent))}", file=sys.stderr)
+    return bool(found)
+
+
+def _openspec_recover(tree) -> int:
+    from pmdata.openspec.transaction import recover, tree_lock
+
+    with tree_lock(tree.root):
+        done = recover(tree.root)
+    print("\n".join(done) if done else f"nothing to recover in {tree.root}")
+    return 0
 
 
 def _openspec_archive(args: argparse.Namespace, tree, root_info: dict) -> int:
@@ -400,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest_playwright)
 
     p = sub.add_parser("openspec", help="read an OpenSpec tree as the official CLI does")
-    p.add_argument("action", choices=["list", "show", "validate", "archive"])
+    p.add_argument("action", choices=["list", "show", "validate", "archive", "recover"])
     p.add_argument("item", nargs="?", help="a change or spec id (show, validate, archive)")
     p.add_argument("--specs", action="store_true", help="with list: specs instead of changes")
     p.add_argument("--type", choices=["change", "spec"], help="what ITEM is")

@@ -3,22 +3,31 @@ specs/, move it to changes/archive/YYYY-MM-DD-<id>/.
 
 All or nothing: every file is staged first; originals are kept in a journal until the last
 rename, so an error rolls back at once and a killed process is rolled back by the next write
-(`recover`), which runs under the same lock.
+(`transaction.recover`), which runs under the same lock. Nothing is written outside openspec/.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pmdata.openspec import apply as merge
 from pmdata.openspec.tasks import task_progress
+from pmdata.openspec.transaction import (
+    LOCK_TIMEOUT_S,
+    clear_staging,
+    recover,
+    remove_tree,
+    roll_back,
+    staging_dir,
+    tree_lock,
+    within,
+    within_once_made,
+    write_journal,
+)
 from pmdata.openspec.tree import OpenSpecError, discover_spec_files, read_text
 from pmdata.openspec.validate import (
     _marker,
@@ -26,11 +35,9 @@ from pmdata.openspec.validate import (
     validate_change,
     validate_spec_text,
 )
-from pmdata.openspec.writes import LOCK_TIMEOUT_S, STAGING, tree_lock, within
 
 DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _DELTA_HEADER = re.compile(r"^##\s+(ADDED|MODIFIED|REMOVED|RENAMED)\s+Requirements", re.I | re.M)
-JOURNAL = "archive-journal.json"
 
 
 class ArchiveRefused(OpenSpecError):
@@ -169,103 +176,64 @@ def archive_change(
                         f"Rebuilt spec for '{update.id}' failed validation. No files were changed.",
                         [i for i in checked["issues"] if i["level"] == "ERROR"],
                     )
-            within(root / "specs", update.target.parent)
+            within_once_made(root, update.target)
             writes.append((update, built))
+        within_once_made(root, root / "changes" / "archive")
         _apply(root, change_id, plan.archive_name, writes)
     return plan
 
 
 def _apply(root: Path, change_id: str, archive_name: str, writes) -> None:
-    staging = root / STAGING / f"archive-{change_id}"
-    shutil.rmtree(staging, ignore_errors=True)
+    base = staging_dir(root)
+    staging = base / f"archive-{change_id}"
+    remove_tree(root, staging)
     staging.mkdir(parents=True)
+    within(root, staging)
     journal = {"change": change_id, "archive": archive_name, "specs": [], "made_dirs": []}
     for n, (update, built) in enumerate(writes):
+        target = within_once_made(root, update.target)
         new_file = staging / f"new-{n}.md"
         previous = None
-        if update.target.is_file():
-            previous = update.target.read_bytes()
+        if target.is_file():
+            previous = target.read_bytes()
             (staging / f"old-{n}.md").write_bytes(previous)
         text = built.rebuilt
         if previous is not None:
             text = merge.match_line_ending(text, previous.decode("utf-8", errors="replace"))
         new_file.write_bytes(text.encode("utf-8"))
         journal["specs"].append(
-            {"target": str(update.target), "new": new_file.name, "had_old": previous is not None}
+            {
+                "target": _relative(root, target),
+                "new": new_file.name,
+                "had_old": previous is not None,
+            }
         )
-    _write_journal(staging, journal)
+    archive_dir = within_once_made(root, root / "changes" / "archive")
+    write_journal(staging, journal)
     try:
         for entry in journal["specs"]:
-            target = Path(entry["target"])
+            target = within_once_made(root, root / entry["target"])
             missing = []
             parent = target.parent
             while not parent.exists():
-                missing.append(str(parent))
+                missing.append(_relative(root, parent))
                 parent = parent.parent
             journal["made_dirs"] += reversed(missing)
-            _write_journal(staging, journal)
+            write_journal(staging, journal)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / entry["new"], target)
-        archive_dir = root / "changes" / "archive"
+            os.replace(staging / entry["new"], within(root, target))
         if not archive_dir.exists():
-            journal["made_dirs"].append(str(archive_dir))
-            _write_journal(staging, journal)
+            journal["made_dirs"].append(_relative(root, archive_dir))
+            write_journal(staging, journal)
             archive_dir.mkdir()
         # The last step: once the change folder has moved, the archive is done.
-        os.rename(root / "changes" / change_id, archive_dir / archive_name)
+        os.rename(root / "changes" / change_id, within_once_made(root, archive_dir / archive_name))
     except BaseException:
-        _roll_back(root, staging, journal)
+        roll_back(root, staging, journal)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
-    _clear_staging(root)
+    remove_tree(root, staging)
+    clear_staging(root)
 
 
-def _write_journal(staging: Path, journal: dict) -> None:
-    tmp = staging / (JOURNAL + ".tmp")
-    tmp.write_text(json.dumps(journal), encoding="utf-8")
-    os.replace(tmp, staging / JOURNAL)
-
-
-def _roll_back(root: Path, staging: Path, journal: dict) -> None:
-    moved = root / "changes" / "archive" / journal["archive"]
-    original = root / "changes" / journal["change"]
-    if moved.exists() and not original.exists():
-        os.rename(moved, original)
-    for n, entry in enumerate(journal["specs"]):
-        target = Path(entry["target"])
-        old = staging / f"old-{n}.md"
-        if entry["had_old"] and old.exists():
-            os.replace(old, target)
-        elif not entry["had_old"] and target.exists() and not (staging / entry["new"]).exists():
-            target.unlink()
-    for folder in reversed(journal["made_dirs"]):
-        with contextlib.suppress(OSError):
-            os.rmdir(folder)
-    shutil.rmtree(staging, ignore_errors=True)
-    _clear_staging(root)
-
-
-def recover(root: Path) -> None:
-    """Undo what a killed write left half done. Call with the tree lock held."""
-    base = root / STAGING
-    if not base.is_dir():
-        return
-    for staging in base.iterdir():
-        if not staging.name.startswith("archive-"):
-            shutil.rmtree(staging, ignore_errors=True)  # a proposal staged by a killed write
-            continue
-        try:
-            journal = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            shutil.rmtree(staging, ignore_errors=True)  # killed before anything moved
-            continue
-        if (root / "changes" / journal["change"]).exists():
-            _roll_back(root, staging, journal)  # the change never moved: undo the spec writes
-        else:
-            shutil.rmtree(staging, ignore_errors=True)  # the final rename happened: done
-    _clear_staging(root)
-
-
-def _clear_staging(root: Path) -> None:
-    with contextlib.suppress(OSError):
-        (root / STAGING).rmdir()
+def _relative(root: Path, path: Path) -> str:
+    return os.path.relpath(path, root)

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
 import uuid
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field
 
-from pmdata.ingest.hook_recorder import state_dir
+from pmdata.openspec.transaction import (
+    LOCK_TIMEOUT_S,
+    clear_staging,
+    recover,
+    remove_tree,
+    staging_dir,
+    tree_lock,
+    within,
+    within_once_made,
+)
 from pmdata.openspec.tree import OpenSpecError
 
 CHANGE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 CAPABILITY = re.compile(r"^[a-z0-9][a-z0-9-]*(?:/[a-z0-9][a-z0-9-]*)*$")
-STAGING = (
-    ".pmdash-staging"  # inside openspec/, beside changes/: same filesystem, ignored by the CLI
-)
-LOCK_TIMEOUT_S = 10
 
 
 class FirstDelta(BaseModel):
@@ -77,37 +78,6 @@ def check_capability(capability: str) -> str:
     return capability
 
 
-def within(root: Path, path: Path) -> Path:
-    """`path`, after checking that it (links followed) stays inside `root`."""
-    resolved_root = root.resolve()
-    resolved = path.resolve()
-    if resolved != resolved_root and not resolved.is_relative_to(resolved_root):
-        raise OpenSpecError(f"refused: {path} leads outside {root}")
-    return path
-
-
-def lock_path(openspec_dir: Path) -> Path:
-    """The lock file for one openspec/ tree. It lives in our state folder, keyed by the tree's
-    real path, so the project's repository never gains a stray file of ours."""
-    key = hashlib.sha1(str(Path(openspec_dir).resolve()).encode()).hexdigest()[:16]
-    folder = Path(state_dir(os.environ)) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"openspec-{key}.lock"
-
-
-@contextmanager
-def tree_lock(openspec_dir: Path, timeout: float = LOCK_TIMEOUT_S):
-    """One writer at a time per openspec/ (other app instances, other pmdata runs)."""
-    lock = FileLock(str(lock_path(openspec_dir)), timeout=timeout)
-    try:
-        with lock:
-            yield
-    except Timeout as exc:
-        raise OpenSpecError(
-            f"{openspec_dir} is being written by another process; try again in a moment"
-        ) from exc
-
-
 def render_proposal(p: Proposal) -> dict[str, str]:
     """Relative path → content, in the shape `openspec validate` accepts."""
     what = "\n".join(f"- {line}" for line in p.what_changes)
@@ -150,16 +120,14 @@ def create_proposal(
     check_change_id(change_id)
     if proposal.first_delta:
         check_capability(proposal.first_delta.capability)
-    changes = within(root, root / "changes")
-    target = within(root, changes / change_id)
+    changes = within_once_made(root, root / "changes")
+    target = within_once_made(root, changes / change_id)
     files = render_proposal(proposal)
     with tree_lock(root, lock_timeout):
-        from pmdata.openspec.archive import recover  # archive builds on this module
-
         recover(root)
-        if target.exists():
+        if target.exists() or target.is_symlink():
             raise OpenSpecError(f"a change named {change_id!r} already exists: pick another title")
-        staging = within(root, root / STAGING / f"{change_id}-{uuid.uuid4().hex[:8]}")
+        staging = staging_dir(root) / f"{change_id}-{uuid.uuid4().hex[:8]}"
         try:
             for rel, content in files.items():
                 path = staging / rel
@@ -171,7 +139,6 @@ def create_proposal(
             # the staging folder, which the next write clears.
             os.rename(staging, target)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-            with suppress(OSError):
-                (root / STAGING).rmdir()
+            remove_tree(root, staging)
+            clear_staging(root)
     return change_id

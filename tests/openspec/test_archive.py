@@ -138,7 +138,7 @@ def test_a_killed_archive_is_rolled_back_by_the_next_write(tmp_path, monkeypatch
         raise Killed
 
     # Simulate a kill right after the specs were replaced: no rollback runs in-process.
-    monkeypatch.setattr(archive_mod, "_roll_back", lambda *a: None)
+    monkeypatch.setattr(archive_mod, "roll_back", lambda *a: None)
     monkeypatch.setattr(archive_mod.os, "rename", die)
     with pytest.raises(Killed):
         archive_change(root, "add-logout", accept_open_tasks=True)

@@ -3,13 +3,13 @@ import threading
 import pytest
 from filelock import FileLock
 
+from pmdata.openspec.transaction import lock_path
 from pmdata.openspec.tree import OpenSpecError, OpenSpecTree
 from pmdata.openspec.writes import (
     FirstDelta,
     Proposal,
     change_id_from_title,
     create_proposal,
-    lock_path,
 )
 
 PROPOSAL = Proposal(
