@@ -187,14 +187,14 @@ def test_locked_database_spools_then_next_call_drains(db, env, tmp_path):
     holder.execute("ROLLBACK")
     holder.close()
     assert done.returncode == 0 and took < 5, "stays within Claude Code's 5 s hook timeout"
-    assert (tmp_path / "state" / "hook-spool.jsonl").exists()
+    assert len(list((tmp_path / "state" / "hook-spool").glob("*.json"))) == 1
     assert rows(db, "SELECT count(*) FROM hooks")[0][0] == 0
     send(FULL[1], env)
     assert [r[0] for r in rows(db, "SELECT hook_type FROM hooks ORDER BY id")] == [
         "session_start",
         "user_prompt_submit",
     ]
-    assert not (tmp_path / "state" / "hook-spool.jsonl").exists()
+    assert not list((tmp_path / "state" / "hook-spool").glob("*.json"))
 
 
 def test_missing_database_spools_until_drain(tmp_path):

@@ -79,11 +79,26 @@ class HookEvent:
         return self.event in ("PostToolUse", "PostToolUseFailure")
 
 
+def clean(text: str) -> str:
+    """Text that UTF-8 (SQLite, our files) can hold. A lone surrogate — a JSON escape such as
+    "\\ud83d" with no partner, or an invalid byte read from stdin — becomes its escape, so the
+    text is kept whole and nothing fails later on it."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = clean(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…[truncated]"
+
+
+def _string(value: object) -> str | None:
+    return clean(value) if isinstance(value, str) else None
 
 
 def parse_payload(raw: str, received_at_ms: int) -> HookEvent:
@@ -110,14 +125,14 @@ def parse_payload(raw: str, received_at_ms: int) -> HookEvent:
     if event == "UserPromptSubmit":
         tool_input = data.get("prompt")
     return HookEvent(
-        session_id=session_id.strip(),
+        session_id=clean(session_id.strip()),
         event=event,
         hook_type=HOOK_TYPES[event],
-        cwd=data.get("cwd") if isinstance(data.get("cwd"), str) else None,
-        tool_name=data.get("tool_name") if isinstance(data.get("tool_name"), str) else None,
+        cwd=_string(data.get("cwd")),
+        tool_name=_string(data.get("tool_name")),
         tool_input=_text(tool_input),
         tool_output=_text(data.get("tool_response")),
-        tool_use_id=data.get("tool_use_id") if isinstance(data.get("tool_use_id"), str) else None,
+        tool_use_id=_string(data.get("tool_use_id")),
         success=(0 if failed else 1) if event in ("PostToolUse", "PostToolUseFailure") else None,
         error_message=_text(data.get("error")) if failed else None,
         metadata=metadata,
@@ -129,10 +144,11 @@ def parse_work_item(value: str | None) -> tuple[str, str] | None:
     """('spec_implementation' | 'error_remediation', normalised item) from PMDASH_WORK_ITEM."""
     if not value:
         return None
-    m = WORK_ITEM.match(value.strip())
+    value = clean(value.strip())
+    m = WORK_ITEM.match(value)
     if not m:
         raise BadPayload(
             f"PMDASH_WORK_ITEM={value!r} is not spec:<project>/<change-id> or error:<triage-id>"
         )
     kind = "error_remediation" if m["triage"] else "spec_implementation"
-    return kind, value.strip()
+    return kind, value

@@ -1,12 +1,13 @@
 """`pmdata hook`: records one Claude Code hook event in the database, never in the agent's way.
 
-Standard library only, nothing on stdout, exit 0 always. When the database is locked or missing
-the payload goes to a spool file that the next successful call (or `pmdata hook --drain`) ingests.
+Standard library only, nothing on stdout, exit 0 always, and about a second at most whatever the
+database is doing (Claude Code kills a hook at its timeout, and the event with it). The event is
+recorded at once, or kept in the spool (`hook_spool`) behind events already waiting there; what
+is left of the second goes to draining the spool in order. `pmdata hook --drain` drains the rest.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -21,67 +22,108 @@ from pmdata.ingest.hook_events import (
     parse_payload,
     parse_work_item,
 )
+from pmdata.ingest.hook_spool import Spool
+from pmdata.paths import state_dir
 
-BUSY_TIMEOUT_S = 1.5  # how long one attempt waits for the write lock
-ATTEMPTS = 2
+BUDGET_S = 1.0  # one hook call, start to end: well inside the installed 5 s timeout
+RECORD_WAIT_S = 0.5  # of which recording the event itself may wait this long for the lock
+DRAIN_WAIT_S = 5.0  # `pmdata hook --drain` waits this long for the lock, per chunk
+CHUNK = 200  # spooled events recorded per transaction
 LOG_LIMIT_BYTES = 5_000_000
+RECEIPTS = "pmdash_hook_receipts"
 
 
-def state_dir(environ: dict[str, str]) -> str:
-    home = environ.get("HOME", "/tmp")
-    base = environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state")
-    return environ.get("PMDASH_STATE_DIR") or os.path.join(base, "pmdash")
+class Drained:
+    """What one drain did: recorded, already there (a drain killed after its commit), set aside
+    in the dead-letter file, and still waiting (the database stayed busy, or time ran out)."""
+
+    def __init__(self) -> None:
+        self.recorded = self.duplicates = self.set_aside = self.waiting = 0
+        self.stopped: str | None = None
+
+    def describe(self, spool: Spool) -> str:
+        parts = [f"drained {self.recorded} event(s)"]
+        if self.duplicates:
+            parts.append(f"{self.duplicates} already recorded")
+        if self.set_aside:
+            parts.append(f"set aside {self.set_aside} in {spool.dead_letters} (reasons there)")
+        if self.waiting:
+            parts.append(f"{self.waiting} still waiting in {spool.folder}: {self.stopped}")
+        return "; ".join(parts)
 
 
 class HookRecorder:
     """Records hook payloads into one database; spool and log live in the state folder."""
 
     # Paths are strings: pathlib costs ~6 ms of import on the hook path.
-    def __init__(self, db: str | None, environ: dict[str, str] | None = None):
+    def __init__(
+        self, db: str | None, environ: dict[str, str] | None = None, budget_s: float = BUDGET_S
+    ):
         self.environ = dict(os.environ if environ is None else environ)
         self.db = db
+        self.budget_s = budget_s
         self.folder = state_dir(self.environ)
-        self.spool = os.path.join(self.folder, "hook-spool.jsonl")
+        self.spool = Spool(self.folder)
         self.log_path = os.path.join(self.folder, "hook.log")
 
     # -- the entry point ----------------------------------------------------------------------
     def handle(self, raw: str) -> str:
         """Record `raw`; returns 'recorded', 'spooled' or 'rejected' (never raises)."""
+        deadline = time.monotonic() + self.budget_s
         received = int(time.time() * 1000)
         try:
             event = parse_payload(raw, received)
         except BadPayload as exc:
             self.log(f"rejected: {exc}", raw)
             return "rejected"
+        item_text = self.environ.get("PMDASH_WORK_ITEM")
         try:
-            work_item = parse_work_item(self.environ.get("PMDASH_WORK_ITEM"))
+            work_item = parse_work_item(item_text)
         except BadPayload as exc:  # the event still counts; only the link is refused
             self.log(f"ignored work item: {exc}", raw)
-            work_item = None
-        try:
-            with self._connect() as con:
-                self._drain_into(con)
-                self._record(con, event, work_item)
-            return "recorded"
-        except (sqlite3.Error, OSError) as exc:
-            self._to_spool(raw, received, self.environ.get("PMDASH_WORK_ITEM"))
-            self.log(f"spooled ({exc})", raw)
-            return "spooled"
+            work_item = item_text = None
+        outcome = "spooled"
+        if self.spool.has_waiting():
+            # Events are waiting: this one goes behind them, so a Post never lands before its Pre.
+            self.spool.add(received, item_text, raw)
+        else:
+            try:
+                with self._connect(min(RECORD_WAIT_S, self.budget_s / 2)) as con:
+                    self._record(con, event, work_item)
+                return "recorded"
+            except (sqlite3.Error, OSError) as exc:
+                self.spool.add(received, item_text, raw)
+                self.log(f"spooled ({exc})", raw)
+        self.drain(deadline=deadline)
+        return outcome
 
-    def drain(self) -> int:
-        """Ingest what the spool holds; returns how many events were recorded."""
-        with self._connect() as con:
-            return self._drain_into(con)
+    def drain(self, deadline: float | None = None) -> Drained:
+        """Record what the spool holds, oldest first, in committed chunks. With a deadline (a
+        hook call) it gives way to a drain already running and stops in time."""
+        report = Drained()
+        with self.spool.draining(wait=deadline is None) as mine:
+            if not mine:
+                return report
+            names = self.spool.waiting()
+            try:
+                self._drain_names(names, deadline, report)
+            except (sqlite3.Error, OSError) as exc:
+                report.stopped = f"database unavailable ({exc})"
+            report.waiting = len(self.spool.waiting())
+            if report.waiting and not report.stopped:
+                report.stopped = "time ran out"
+        if report.set_aside:
+            self.log(f"set aside {report.set_aside} spooled event(s) in {self.spool.dead_letters}")
+        return report
 
     # -- storage ------------------------------------------------------------------------------
     @contextmanager
-    def _connect(self):
+    def _connect(self, wait_s: float):
         if self.db is None:
             raise sqlite3.OperationalError("no database configured (PMDASH_DB or --db)")
         if not os.path.isfile(self.db):
             raise sqlite3.OperationalError(f"database not found: {self.db}")
-        # Opening never waits on locks; BEGIN IMMEDIATE in _record does, with the busy timeout.
-        con = sqlite3.connect(self.db, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        con = sqlite3.connect(self.db, timeout=max(wait_s, 0.01), isolation_level=None)
         try:
             con.execute("PRAGMA foreign_keys = ON")
             yield con
@@ -89,14 +131,7 @@ class HookRecorder:
             con.close()
 
     def _record(self, con: sqlite3.Connection, event: HookEvent, work_item) -> None:
-        for attempt in range(ATTEMPTS):
-            try:
-                con.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                time.sleep(0.05)
+        con.execute("BEGIN IMMEDIATE")  # waits up to the connection's busy timeout
         try:
             write_event(con, event, work_item, self.log)
             con.execute("COMMIT")
@@ -104,54 +139,61 @@ class HookRecorder:
             con.execute("ROLLBACK")
             raise
 
-    # -- spool --------------------------------------------------------------------------------
-    @contextmanager
-    def _spool_lock(self):
-        os.makedirs(self.folder, exist_ok=True)
-        with open(os.path.join(self.folder, "hook-spool.lock"), "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _drain_names(self, names: list[str], deadline: float | None, report: Drained) -> None:
+        if not names:
+            return
+        wait = DRAIN_WAIT_S if deadline is None else deadline - time.monotonic()
+        if wait <= 0.02:
+            return
+        with self._connect(wait) as con:
+            receipts = _has_table(con, RECEIPTS)
+            for start in range(0, len(names), CHUNK):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0.02:
+                    return
+                if left is not None:
+                    con.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+                self._drain_chunk(con, names[start : start + CHUNK], receipts, report)
 
-    def _to_spool(self, raw: str, received_ms: int, work_item: str | None) -> None:
-        line = json.dumps({"received_at_ms": received_ms, "work_item": work_item, "raw": raw})
-        with self._spool_lock(), open(self.spool, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-
-    def _drain_into(self, con: sqlite3.Connection) -> int:
-        if not os.path.exists(self.spool):
-            return 0
-        recorded = 0
-        with self._spool_lock():
-            if not os.path.exists(self.spool):
-                return 0
-            with open(self.spool, encoding="utf-8") as fh:
-                lines = fh.read().splitlines()
-            keep = []
-            for line in lines:
+    def _drain_chunk(self, con, names: list[str], receipts: bool, report: Drained) -> None:
+        finished, poisoned = [], []
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for name in names:
                 try:
-                    entry = json.loads(line)
-                    event = parse_payload(entry["raw"], int(entry["received_at_ms"]))
+                    entry = self.spool.read(name)
+                    event = parse_payload(entry["raw"], entry["received_at_ms"])
                     item = parse_work_item(entry.get("work_item"))
-                except (BadPayload, ValueError, KeyError, TypeError) as exc:
-                    self.log(f"dropped from spool: {exc}", line)
+                except FileNotFoundError:
+                    continue  # recorded by a drain that ran before this one
+                except (BadPayload, ValueError, UnicodeError, OSError) as exc:
+                    poisoned.append((name, f"{type(exc).__name__}: {exc}"))
                     continue
+                con.execute("SAVEPOINT one_event")
                 try:
-                    self._record(con, event, item)
-                    recorded += 1
-                except sqlite3.Error:
-                    keep.append(line)
-            # Rewrite atomically: a crash here leaves either the old or the new spool.
-            if keep:
-                tmp = self.spool + ".tmp"
-                with open(tmp, "w", encoding="utf-8") as fh:
-                    fh.write("\n".join(keep) + "\n")
-                os.replace(tmp, self.spool)
-            else:
-                os.unlink(self.spool)
-        return recorded
+                    if receipts and not _first_receipt(con, entry["id"]):
+                        report.duplicates += 1
+                    else:
+                        write_event(con, event, item, self.log)
+                        report.recorded += 1
+                    con.execute("RELEASE one_event")
+                except (sqlite3.IntegrityError, sqlite3.InterfaceError, ValueError) as exc:
+                    # This event alone cannot go in; the others in the chunk still do.
+                    con.execute("ROLLBACK TO one_event")
+                    con.execute("RELEASE one_event")
+                    poisoned.append((name, f"{type(exc).__name__}: {exc}"))
+                    continue
+                finished.append(name)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        # After the commit: a kill before these unlinks leaves files whose receipts are stored.
+        for name in finished:
+            self.spool.done(name)
+        for name, reason in poisoned:
+            self.spool.set_aside(name, reason)
+            report.set_aside += 1
 
     # -- log ----------------------------------------------------------------------------------
     def log(self, reason: str, raw: str = "") -> None:
@@ -160,10 +202,22 @@ class HookRecorder:
             if os.path.exists(self.log_path) and os.path.getsize(self.log_path) > LOG_LIMIT_BYTES:
                 os.replace(self.log_path, self.log_path + ".1")
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-            with open(self.log_path, "a", encoding="utf-8") as fh:
-                fh.write(f"{stamp} {reason} | {raw.strip()[:500]!r}\n")
+            line = f"{stamp} {reason} | {raw.strip()[:500]!r}\n"
+            with open(self.log_path, "a", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(line)
         except OSError:
             print(f"pmdata hook: {reason}", file=sys.stderr)
+
+
+def _has_table(con: sqlite3.Connection, name: str) -> bool:
+    found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.fetchone() is not None
+
+
+def _first_receipt(con: sqlite3.Connection, event_id: str) -> bool:
+    """Remember `event_id` as recorded; False when it already was."""
+    cur = con.execute(f"INSERT OR IGNORE INTO {RECEIPTS} (event_id) VALUES (?)", (event_id,))
+    return cur.rowcount == 1
 
 
 def write_event(con: sqlite3.Connection, event: HookEvent, work_item, log) -> None:
@@ -331,10 +385,12 @@ def _complete_start(con, session_id: int, event: HookEvent, now_ms: int) -> int 
 
 
 def main(argv: list[str]) -> int:
-    """`pmdata hook [--db PATH] [--drain]`: reads stdin, records, always exits 0."""
+    """`pmdata hook [--db PATH]` reads stdin, records, always exits 0.
+    `pmdata hook --drain [--db PATH]` records what the spool holds, says what it did on stderr,
+    and exits 1 when events are still waiting."""
     environ = dict(os.environ)
     db = environ.get("PMDASH_DB") or None
-    drain_only = False
+    drain_only, unknown = False, []
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -344,13 +400,28 @@ def main(argv: list[str]) -> int:
             db = arg[5:]
         elif arg == "--drain":
             drain_only = True
+        else:
+            unknown.append(arg)
     recorder = HookRecorder(os.path.expanduser(db) if db else None, environ)
-    try:
+    if unknown:
+        message = f"unknown argument(s) {' '.join(unknown)} (pmdata hook [--db PATH] [--drain])"
         if drain_only:
-            count = recorder.drain()
-            print(f"drained {count} event(s) from {recorder.spool}", file=sys.stderr)
-            return 0
-        raw = sys.stdin.read() if not sys.stdin.isatty() else ""
+            print(f"pmdata hook: {message}", file=sys.stderr)
+            return 2
+        recorder.log(message)  # the event still counts: a typo in settings.json loses nothing
+    if drain_only:
+        report = recorder.drain()
+        print(f"pmdata hook --drain: {report.describe(recorder.spool)}", file=sys.stderr)
+        return 1 if report.waiting else 0
+    try:
+        # Bytes, decoded leniently: an invalid byte must not cost the event (hook_events.clean).
+        stdin = sys.stdin
+        if stdin.isatty():
+            raw = ""
+        elif hasattr(stdin, "buffer"):
+            raw = stdin.buffer.read().decode("utf-8", "surrogateescape")
+        else:  # a text stream handed in by a caller (tests, an embedding program)
+            raw = stdin.read()
         recorder.handle(raw)
     except Exception as exc:  # never in the agent's way, whatever happens
         recorder.log(f"error: {type(exc).__name__}: {exc}")

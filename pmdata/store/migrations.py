@@ -128,6 +128,11 @@ def _triage_unique(conn: Connection) -> list[str]:
     return ["created index uq_triage_failure"]
 
 
+@migration("hook_receipts")
+def _hook_receipts(conn: Connection) -> list[str]:
+    return _create_missing(conn, [schema.hook_receipts])
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "

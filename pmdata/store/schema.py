@@ -212,6 +212,15 @@ test_results = Table(
     sqlite_autoincrement=True,
 )
 
+# One row per spooled hook event once it is recorded: a drain killed between its commit and the
+# removal of its spool files, or two drains at once, find the id here and record nothing twice.
+hook_receipts = Table(
+    "pmdash_hook_receipts",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("recorded_at", Integer, server_default=NOW),
+)
+
 OUR_TABLES = tuple(t for t in metadata.tables if t not in HOMELAB_TABLES)
 
 # Nullable columns we add to their tables (by ALTER TABLE in pmdata.store.migrations). They are
