@@ -127,7 +127,7 @@ def archive_form(project, change_id: str) -> None:
                 archive_change(
                     project.openspec_path, change_id, force=force, accept_open_tasks=True
                 )
-            except (ArchiveRefused, OpenSpecError) as exc:
+            except (ArchiveRefused, OpenSpecError, OSError) as exc:
                 st.error(str(exc))
                 return
             common.index().invalidate(project)

@@ -20,6 +20,7 @@ import pandas as pd
 from pmdata.errors import QueryError, StoreError
 from pmdata.paths import state_dir
 from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
+from pmdata.typed_copy import copy_table, insert_rows
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 _READS = re.compile(r'\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
@@ -251,31 +252,22 @@ class Analytics:
                 for table in tables:
                     if table in grown or table in changed:
                         continue
-                    cursor.execute(
-                        f'CREATE OR REPLACE TABLE {SNAPSHOT}."{table}__new" AS '
-                        f'SELECT * FROM {ALIAS}."{table}"'
-                    )
+                    copy_table(cursor, f'{ALIAS}."{table}"', f'{SNAPSHOT}."{table}__new"')
                     if not self._same_rows(cursor, table):
                         moved.add(table)
                 cursor.execute("BEGIN")
                 for table, new_rows in grown.items():
                     if len(new_rows):
-                        cursor.register("new_rows", new_rows)
-                        cursor.execute(
-                            f'INSERT INTO {SNAPSHOT}."{table}" BY NAME SELECT * FROM new_rows'
-                        )
-                        cursor.unregister("new_rows")
+                        insert_rows(cursor, f'{SNAPSHOT}."{table}"', new_rows)
                 for table, rows in changed.items():
                     if len(rows):
-                        cursor.register("changed_rows", rows)
+                        cursor.register("changed_ids", rows[["id"]])
                         cursor.execute(
                             f'DELETE FROM {SNAPSHOT}."{table}" '
-                            "WHERE id IN (SELECT id FROM changed_rows)"
+                            "WHERE id IN (SELECT id FROM changed_ids)"
                         )
-                        cursor.execute(
-                            f'INSERT INTO {SNAPSHOT}."{table}" BY NAME SELECT * FROM changed_rows'
-                        )
-                        cursor.unregister("changed_rows")
+                        cursor.unregister("changed_ids")
+                        insert_rows(cursor, f'{SNAPSHOT}."{table}"', rows)
                 for table in tables:
                     if table in grown or table in changed:
                         continue

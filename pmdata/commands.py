@@ -147,7 +147,13 @@ def cmd_ingest_playwright(args: argparse.Namespace) -> int:
     if not args.report:
         raise QueryError("give a REPORT.json or --watch DIR")
     result = ingest_report(
-        db, args.report, args.project, args.workflow, args.run, progress=sys.stderr.isatty()
+        db,
+        args.report,
+        args.project,
+        args.workflow,
+        args.run,
+        progress=sys.stderr.isatty(),
+        attempt=args.attempt,
     )
     print(result.describe())
     return 0
@@ -418,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project", required=True, help="the project the tests belong to")
     p.add_argument("--workflow", help="the workflow (default: the project name)")
     p.add_argument("--run", type=int, help="the run number (default: the workflow's next)")
+    p.add_argument(
+        "--attempt", type=int, help="the CI's attempt at that run, when it re-runs a job"
+    )
     p.add_argument("--watch", type=Path, metavar="DIR", help="ingest new reports as they appear")
     db_arg(p)
     p.set_defaults(func=cmd_ingest_playwright)
@@ -476,6 +485,10 @@ def run(argv: list[str]) -> int:
         return args.func(args)
     except PmdashError as exc:
         print(f"pmdata {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a name too long, a full disk: what and where, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"pmdata {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"pmdata {args.command}: interrupted", file=sys.stderr)

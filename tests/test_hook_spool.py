@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pmdata.ingest.hook_recorder import HookRecorder
 from pmdata.ingest.hook_spool import Spool
@@ -216,3 +218,52 @@ def test_four_writers_against_a_database_held_for_10_s_lose_nothing(db, env, tmp
     assert rows(db, "SELECT count(DISTINCT tool_use_id || hook_type) FROM hooks")[0][0] == 200
     open_calls = "SELECT count(*) FROM hooks WHERE hook_type = 'pre_tool_use' AND success IS NULL"
     assert rows(db, open_calls)[0][0] == 0, "every Pre was paired with its Post, in order"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(st.characters(codec="utf-8", exclude_categories=())),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+surrogates = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1)
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("property")
+    migrate(folder / "claude.db")
+    return folder
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    session=st.text(min_size=1, max_size=40) | surrogates,
+    event_name=st.sampled_from(["PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop", "X"]),
+    fields=st.dictionaries(
+        st.sampled_from(["tool_name", "tool_input", "tool_response", "cwd", "error", "prompt"]),
+        json_values | surrogates,
+        max_size=6,
+    ),
+    junk=st.binary(max_size=20),
+)
+def test_any_payload_is_recorded_or_rejected_and_never_raises(
+    shared_db, session, event_name, fields, junk
+):
+    db, state = shared_db / "claude.db", shared_db / "state"
+    recorder = HookRecorder(str(db), {"PMDASH_STATE_DIR": str(state)})
+    payload = {"session_id": session, "hook_event_name": event_name, **fields}
+    text = json.dumps(payload)  # escapes lone surrogates as \\udXXX, as a JSON producer would
+    before = hooks_count(db)
+    outcome = recorder.handle(text)
+    valid = session.strip() and event_name != "X"
+    assert outcome == ("recorded" if valid else "rejected")
+    assert hooks_count(db) == before + (1 if valid else 0)
+    # Raw bytes that are not UTF-8 (or not JSON) are refused or recorded, never raised.
+    raw = junk.decode("utf-8", "surrogateescape")
+    assert recorder.handle(raw) in ("recorded", "rejected")

@@ -126,7 +126,7 @@ def broken_reports(tmp_path):
         "truncated.json": (good[: len(good) // 2], "truncated"),
         "shape.json": (json.dumps({"tests": []}), "suites"),
         "list.json": ("[1, 2]", "expected an object"),
-        "status.json": (json.dumps(data), "unknown test status 'exploded'"),
+        "status.json": (json.dumps(data), "tests[0].status: Input should be 'expected'"),
         "empty.json": ("", "not JSON"),
     }
     for name, (text, _) in cases.items():

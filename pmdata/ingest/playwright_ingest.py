@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 
+from pmdata.errors import StoreError
 from pmdata.ingest.playwright_report import Report, read_report
 from pmdata.remediation import record_reruns
 from pmdata.store import schema
@@ -19,19 +21,28 @@ BATCH = 2000
 @dataclass(frozen=True)
 class IngestResult:
     path: Path
-    report_id: int | None  # None when the report was already there
+    report_id: int | None  # None when the run was already there
     tests: int
     failures: int
+    workflow: str = ""
+    run_number: int | None = None
+    attempt: int | None = None
+    why_not: str = ""  # for a duplicate: what made it one
 
     @property
     def duplicate(self) -> bool:
         return self.report_id is None
 
+    @property
+    def run(self) -> str:
+        attempt = f" attempt {self.attempt}" if self.attempt else ""
+        return f"{self.workflow} run {self.run_number}{attempt}"
+
     def describe(self) -> str:
         if self.duplicate:
-            return f"{self.path}: already ingested, nothing added"
+            return f"{self.path}: {self.run} is already recorded ({self.why_not}); nothing added"
         return (
-            f"{self.path}: run {self.report_id} recorded, {self.tests} tests, "
+            f"{self.path}: {self.run} recorded, {self.tests} tests, "
             f"{self.failures} failure{'s' if self.failures != 1 else ''}"
         )
 
@@ -43,19 +54,49 @@ def ingest_report(
     workflow: str | None = None,
     run_number: int | None = None,
     progress: bool = False,
+    attempt: int | None = None,
 ) -> IngestResult:
-    """Record one report in one transaction; ingesting the same file again adds nothing."""
+    """Record one report in one transaction. The same run again adds nothing: the same bytes,
+    or the same workflow, run number and attempt (a report written again for one run)."""
     check_database(db, require_tables=("reports", "test_failures", "test_results", "projects"))
     report = read_report(path)  # the whole file is checked before anything is written
+    return record_report(db, report, project, workflow, run_number, progress, attempt)
+
+
+def record_report(
+    db: Path,
+    report: Report,
+    project: str,
+    workflow: str | None = None,
+    run_number: int | None = None,
+    progress: bool = False,
+    attempt: int | None = None,
+) -> IngestResult:
+    """Record a report already read and checked (a file, or an upload)."""
+    workflow = workflow or project
+    reports = schema.reports
     engine = open_engine(db)
     try:
         with engine.begin() as conn:
-            exists = conn.execute(
-                select(schema.reports.c.id).where(schema.reports.c.hash == report.digest)
+            same = conn.execute(
+                select(reports.c.workflow_name, reports.c.run_number, reports.c.run_attempt).where(
+                    reports.c.hash == report.digest
+                )
             ).first()
-            if exists:
-                return IngestResult(report.path, None, len(report.tests), 0)
-            workflow = workflow or project
+            why = "the same report file"
+            if same is None and run_number is not None:
+                same = conn.execute(
+                    select(
+                        reports.c.workflow_name, reports.c.run_number, reports.c.run_attempt
+                    ).where(
+                        reports.c.workflow_name == workflow,
+                        reports.c.run_number == run_number,
+                        reports.c.run_attempt.is_(attempt),
+                    )
+                ).first()
+                why = "a report of the same run"
+            if same is not None:
+                return IngestResult(report.path, None, len(report.tests), 0, *same, why_not=why)
             if run_number is None:
                 last = conn.execute(
                     select(func.max(schema.reports.c.run_number)).where(
@@ -79,13 +120,21 @@ def ingest_report(
                     flaky=report.count("flaky"),
                     duration_ms=report.duration_ms,
                     project=project,
+                    run_attempt=attempt,
                 )
             ).inserted_primary_key[0]
             failures = _write_tests(conn, report, report_id, progress)
             record_reruns(conn, report_id)
+    except OperationalError as exc:  # locked for too long, or a schema older than ours
+        raise StoreError(
+            f"could not record {report.path} in {db}: {exc.orig} "
+            f"(a missing column: run `pmdata migrate --db {db}`)"
+        ) from exc
     finally:
         engine.dispose()
-    return IngestResult(report.path, report_id, len(report.tests), failures)
+    return IngestResult(
+        report.path, report_id, len(report.tests), failures, workflow, run_number, attempt
+    )
 
 
 def _ensure_project(conn, project: str, report: Report) -> None:

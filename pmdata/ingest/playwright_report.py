@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from pmdata.errors import PmdashError
+from pmdata.ingest.playwright_schema import REPORT, Spec, Suite, Test, first_problem
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 TITLE_SEPARATOR = " › "  # how Playwright itself prints a title path
 # test.status → the outcome we record per run
 OUTCOMES = {"expected": "passed", "unexpected": "failed", "flaky": "flaky", "skipped": "skipped"}
-RESULT_STATUSES = {"passed", "failed", "timedOut", "skipped", "interrupted"}
 
 
 class ReportError(PmdashError):
@@ -65,50 +67,62 @@ def read_report(path: Path | str) -> Report:
         raw = path.read_bytes()
     except OSError as exc:
         raise ReportError(f"{path}: cannot read ({exc.strerror})") from exc
+    return parse_report_bytes(path, raw)
+
+
+def parse_report_bytes(path: Path, raw: bytes) -> Report:
+    """A report from its bytes (a file, or an upload named `path`). Pydantic parses and checks
+    the JSON in one pass and keeps only the fields we read: 0.7 s for a 10,000-test report,
+    where json.loads alone takes as long and checking its result 0.4 s more."""
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        checked = REPORT.validate_json(raw)
+    except ValidationError as exc:
+        raise ReportError(f"{path}: {_problem(exc, raw)}") from None
+    except RecursionError:
+        raise ReportError(f"{path}: not a Playwright report: nested too deep") from None
+    return _report(path, checked, hashlib.sha256(raw).hexdigest())
+
+
+def _problem(exc: ValidationError, raw: bytes) -> str:
+    error = exc.errors(include_url=False)[0]
+    if error["type"] == "json_invalid":
+        reason = str(error.get("ctx", {}).get("error", error["msg"]))
+        if "recursion" in reason.lower():
+            return "not a Playwright report: JSON nested too deep"
         hint = " (truncated?)" if raw.rstrip()[-1:] not in (b"}", b"]") else ""
-        raise ReportError(f"{path}: not JSON{where}{hint}: {exc}") from exc
-    return parse_report(path, data, hashlib.sha256(raw).hexdigest())
+        return f"not JSON{hint}: {reason}"
+    if not error["loc"] or error["loc"] == ("suites",) and error["type"] == "missing":
+        return (
+            "top level: expected an object with a suites list — is this Playwright's "
+            "--reporter=json output?"
+        )
+    return first_problem(exc)
 
 
-def _need(cond: bool, path: Path, where: str, what: str) -> None:
-    if not cond:
-        raise ReportError(f"{path}: {where}: {what} — is this Playwright's --reporter=json output?")
-
-
-def parse_report(path: Path, data: object, digest: str) -> Report:
-    _need(isinstance(data, dict), path, "top level", "expected an object")
-    assert isinstance(data, dict)
-    _need(isinstance(data.get("suites"), list), path, "suites", "missing or not a list")
-    stats = data.get("stats") or {}
-    _need(isinstance(stats, dict), path, "stats", "not an object")
+def _report(path: Path, checked: dict, digest: str) -> Report:
+    stats = checked.get("stats") or {}
     report = Report(
-        path,
-        digest,
-        _start_time(stats.get("startTime"), path),
-        int(float(stats.get("duration") or 0)),
+        path, digest, _start_time(stats.get("startTime"), path), int(stats.get("duration") or 0)
     )
-    for i, suite in enumerate(data["suites"]):
-        _walk(suite, [], f"suites[{i}]", report, top=True)
-    for i, err in enumerate(data.get("errors") or []):
+    root = (checked.get("config") or {}).get("rootDir")
+    for suite in checked["suites"]:
+        _walk(suite, [], report, top=True)
+    for err in checked.get("errors") or []:
         # Errors outside any test (global setup, a file that fails to load) count as failures.
-        _need(isinstance(err, dict), path, f"errors[{i}]", "expected an object")
         loc = err.get("location") or {}
-        first_line = ((strip_ansi(err.get("message")) or "error").splitlines() or ["error"])[0]
+        message = strip_ansi(err.get("message"))
+        first_line = ((message or "error").splitlines() or ["error"])[0]
         report.tests.append(
             TestRun(
                 name=f"global setup › {first_line[:120]}",
-                file=_relative(loc.get("file"), data),
+                file=_relative(loc.get("file"), root),
                 line=loc.get("line"),
                 project_name="",
                 outcome="failed",
                 final_status="failed",
                 duration=0,
                 retries=0,
-                error=strip_ansi(err.get("message")),
+                error=message,
                 stack=strip_ansi(err.get("stack")),
             )
         )
@@ -116,87 +130,47 @@ def parse_report(path: Path, data: object, digest: str) -> Report:
     if len(projects) > 1:
         # One test runs once per Playwright project: keep the runs apart, as Playwright prints them.
         report.tests = [
-            t if not t.project_name else _renamed(t, f"[{t.project_name}] {t.name}")
+            t if not t.project_name else replace(t, name=f"[{t.project_name}] {t.name}")
             for t in report.tests
         ]
     return report
 
 
-def _renamed(t: TestRun, name: str) -> TestRun:
-    return TestRun(
-        name,
-        t.file,
-        t.line,
-        t.project_name,
-        t.outcome,
-        t.final_status,
-        t.duration,
-        t.retries,
-        t.error,
-        t.stack,
-    )
-
-
-def _relative(file: str | None, data: dict) -> str | None:
-    root = (data.get("config") or {}).get("rootDir")
+def _relative(file: str | None, root: str | None) -> str | None:
     if file and root and file.startswith(root.rstrip("/") + "/"):
         return file[len(root.rstrip("/")) + 1 :]
     return file
 
 
-def _start_time(value: object, path: Path) -> int:
+def _start_time(value: str | None, path: Path) -> int:
     if not value:
-        return int(path.stat().st_mtime)
+        return int(path.stat().st_mtime) if path.exists() else int(time.time())
     try:
-        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
-    except ValueError as exc:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except (ValueError, OverflowError, OSError) as exc:
         raise ReportError(f"{path}: stats.startTime: not a date: {value!r}") from exc
 
 
-def _walk(suite: object, titles: list[str], where: str, report: Report, top: bool) -> None:
-    path = report.path
-    _need(isinstance(suite, dict), path, where, "expected a suite object")
-    assert isinstance(suite, dict)
+def _walk(suite: Suite, titles: list[str], report: Report, top: bool) -> None:
     # The top-level suite is the file; its title is the file name, not a describe block.
-    inner = titles if top else [*titles, str(suite.get("title", ""))]
-    for j, spec in enumerate(suite.get("specs") or []):
-        swhere = f"{where}.specs[{j}]"
-        _need(
-            isinstance(spec, dict) and isinstance(spec.get("tests"), list),
-            path,
-            swhere,
-            "a spec needs a tests list",
-        )
-        name = TITLE_SEPARATOR.join([t for t in inner if t] + [str(spec.get("title", ""))])
-        for k, test in enumerate(spec["tests"]):
-            report.tests.append(_test_run(test, spec, name, f"{swhere}.tests[{k}]", path))
-    for j, child in enumerate(suite.get("suites") or []):
-        _walk(child, inner, f"{where}.suites[{j}]", report, top=False)
+    inner = titles if top else [*titles, suite.get("title", "")]
+    for spec in suite.get("specs") or []:
+        name = TITLE_SEPARATOR.join([t for t in inner if t] + [spec.get("title", "")])
+        for test in spec["tests"]:
+            report.tests.append(_test_run(test, spec, name))
+    for child in suite.get("suites") or []:
+        _walk(child, inner, report, top=False)
 
 
-def _test_run(test: object, spec: dict, name: str, where: str, path: Path) -> TestRun:
-    _need(isinstance(test, dict), path, where, "expected a test object")
-    assert isinstance(test, dict)
-    status = test.get("status")
-    if status not in OUTCOMES:
-        raise ReportError(
-            f"{path}: {where}: unknown test status {status!r} "
-            f"(expected one of {', '.join(OUTCOMES)})"
-        )
+def _test_run(test: Test, spec: Spec, name: str) -> TestRun:
     results = test.get("results") or []
-    _need(isinstance(results, list), path, where, "results is not a list")
-    for r, result in enumerate(results):
-        _need(isinstance(result, dict), path, f"{where}.results[{r}]", "expected an object")
-        if result.get("status") not in RESULT_STATUSES:
-            raise ReportError(
-                f"{path}: {where}.results[{r}]: unknown result status {result.get('status')!r}"
-            )
-    last = results[-1] if results else {}
-    outcome = OUTCOMES[status]
+    last = results[-1] if results else None
+    outcome = OUTCOMES[test["status"]]
     error = stack = None
     if outcome == "failed":
-        err = last.get("error") or next(iter(last.get("errors") or []), None) or {}
-        error = strip_ansi(err.get("message")) or f"Test {last.get('status', 'failed')}"
+        err = (last and (last.get("error") or next(iter(last.get("errors") or []), None))) or {}
+        status = last["status"] if last else "failed"
+        error = strip_ansi(err.get("message")) or f"Test {status}"
         stack = strip_ansi(err.get("stack"))
     return TestRun(
         name=name,
@@ -204,8 +178,8 @@ def _test_run(test: object, spec: dict, name: str, where: str, path: Path) -> Te
         line=spec.get("line"),
         project_name=test.get("projectName") or "",
         outcome=outcome,
-        final_status=last.get("status", "skipped"),
-        duration=int(sum(float(r.get("duration") or 0) for r in results)),
+        final_status=last["status"] if last else "skipped",
+        duration=int(sum(r.get("duration", 0) for r in results)),
         retries=max(0, len(results) - 1),
         error=error,
         stack=stack,

@@ -75,6 +75,8 @@ def check_existing_change(openspec_dir: Path, change_id: str) -> Path:
         or any(c in change_id for c in "/\\\0")
     ):
         raise OpenSpecError(f"refused change id {change_id!r}: not a change folder name")
+    if len(change_id.encode("utf-8", "surrogatepass")) > 255:
+        raise OpenSpecError(f"refused change id {change_id[:40]!r}...: longer than a folder name")
     folder = openspec_dir / "changes" / change_id
     if folder.is_symlink():
         raise OpenSpecError(f"change {change_id!r} is a symbolic link: replace it with a folder")

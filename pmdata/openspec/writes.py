@@ -22,6 +22,7 @@ from pmdata.openspec.transaction import (
 from pmdata.openspec.tree import OpenSpecError
 
 CHANGE_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+MAX_NAME = 80  # characters of one folder name we create; a filesystem allows 255 bytes
 CAPABILITY = re.compile(r"^[a-z0-9][a-z0-9-]*(?:/[a-z0-9][a-z0-9-]*)*$")
 
 
@@ -75,6 +76,10 @@ def check_capability(capability: str) -> str:
             f"refused capability {capability!r}: use lower-case words joined by dashes "
             "(a/b for nested ones), never '..' or an absolute path"
         )
+    if any(len(part) > MAX_NAME for part in capability.split("/")):
+        raise OpenSpecError(
+            f"refused capability {capability[:40]!r}...: each name at most {MAX_NAME} characters"
+        )
     return capability
 
 
@@ -112,7 +117,13 @@ def create_proposal(
     lock_timeout: float = LOCK_TIMEOUT_S,
 ) -> str:
     """Write changes/<id>/ atomically; refuses an id that exists. Returns the id."""
-    root = Path(openspec_dir)
+    try:
+        return _create(Path(openspec_dir), proposal, change_id, lock_timeout)
+    except OSError as exc:  # a full disk, a read-only tree: one line, nothing left behind
+        raise OpenSpecError(f"could not write the proposal in {openspec_dir}: {exc}") from exc
+
+
+def _create(root: Path, proposal: Proposal, change_id: str | None, lock_timeout: float) -> str:
     if not root.is_dir():
         raise OpenSpecError(f"no openspec/ folder at {root}")
     if change_id is None:

@@ -233,6 +233,9 @@ ADDED_COLUMNS: tuple[tuple[str, Column], ...] = (
     ("reports", Column("flaky", Integer)),
     ("reports", Column("duration_ms", Integer)),
     ("reports", Column("project", Text)),
+    # The CI's attempt at one workflow run (a re-run job): with workflow and run number, what
+    # identifies a run, so the same run reported twice is recorded once.
+    ("reports", Column("run_attempt", Integer)),
 )
 for _table, _column in ADDED_COLUMNS:
     metadata.tables[_table].append_column(_column)
