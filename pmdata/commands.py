@@ -47,6 +47,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from pmdata.store import migrate, revert
+    from pmdata.store.database import journal_mode
 
     db = _db(args)
     if args.revert:
@@ -62,6 +63,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     for line in done:
         print(line)
     print(f"{db}: up to date ({len(done)} change{'s' if len(done) != 1 else ''})")
+    mode = journal_mode(db)
+    if mode != "wal":
+        print(
+            f"journal mode: {mode}, left as found (the homelab's services own that choice). "
+            "In WAL mode the dashboard's reads never wait on writers: "
+            f"`sqlite3 {db} 'PRAGMA journal_mode=WAL'` while nothing else has the file open."
+        )
     return 0
 
 

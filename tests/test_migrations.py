@@ -3,11 +3,14 @@ import sqlite3
 
 import pytest
 
+from pmdata.cli import main
 from pmdata.errors import StoreError
+from pmdata.ingest.playwright_ingest import ingest_report
 from pmdata.store import migrate, open_engine
 from pmdata.store import migrations as m
+from pmdata.store.database import journal_mode
 from pmdata.store.schema import ADDED_COLUMNS, HOMELAB_TABLES, OUR_TABLES
-from tests.conftest import dump
+from tests.conftest import SHARED, dump
 
 
 def fill_like_the_homelab(path, runs=300, failures_per_run=20, hook_events=3000):
@@ -181,10 +184,11 @@ def test_missing_folder_is_a_clear_error(tmp_path):
         migrate(tmp_path / "nope" / "x.db")
 
 
-def test_writing_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path):
+def test_writing_connections_use_foreign_keys_and_busy_timeout(tmp_path):
+    migrate(tmp_path / "w.db")
+    assert journal_mode(tmp_path / "w.db") == "wal", "a database we create is ours: WAL"
     engine = open_engine(tmp_path / "w.db")
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
     engine.dispose()
@@ -225,3 +229,17 @@ def test_revert_removes_exactly_ours_and_migrate_brings_it_back(fixture_db, tmp_
     )
     assert revert(fixture_db) == []  # nothing of ours is left to remove
     assert "created table error_triage" in migrate(fixture_db)
+
+
+def test_a_rollback_journal_database_keeps_its_journal_mode(fixture_db, capsys):
+    con = sqlite3.connect(fixture_db)
+    assert con.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    con.close()
+    assert main(["migrate", "--db", str(fixture_db)]) == 0
+    out = capsys.readouterr().out
+    assert "journal mode: delete, left as found" in out
+    assert journal_mode(fixture_db) == "delete"
+    ingest_report(fixture_db, SHARED / "fixtures" / "playwright" / "run-1.json", "shop")
+    assert journal_mode(fixture_db) == "delete", "a write keeps it too"
+    assert main(["migrate", "--db", str(fixture_db), "--revert"]) == 0
+    assert journal_mode(fixture_db) == "delete"

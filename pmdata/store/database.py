@@ -92,9 +92,7 @@ def _configure_writer(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
-    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-    if mode != "wal":
-        cur.execute("PRAGMA journal_mode = WAL")
+    # The journal mode is left as found: the homelab's services chose it for their file.
     cur.close()
 
 
@@ -105,7 +103,7 @@ def _begin_immediate(conn) -> None:
 
 
 def open_engine(path: Path | str) -> Engine:
-    """An engine for writing: foreign keys on, WAL, a busy timeout, transactions that cover DDL."""
+    """An engine for writing: foreign keys on, a busy timeout, transactions that cover DDL."""
     path = Path(path)
     if path.exists():
         check_header(path)
@@ -138,3 +136,16 @@ def _hold_and_configure(dbapi_connection, record) -> None:
 
 def _release_the_file(_dbapi_connection, _record) -> None:
     ONE_SQLITE_AT_A_TIME.release()
+
+
+def journal_mode(path: Path | str) -> str:
+    """The file's journal mode (delete, wal, ...), read without changing it."""
+    with _read_only(Path(path)) as con:
+        return con.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def use_wal(path: Path | str) -> None:
+    """WAL for a database pmdash created itself: readers (the dashboard) and writers (hooks,
+    ingest) then never wait on each other. Never called on a file someone else made."""
+    with ONE_SQLITE_AT_A_TIME, sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000) as con:
+        con.execute("PRAGMA journal_mode = WAL")

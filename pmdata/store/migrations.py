@@ -13,7 +13,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 
 from pmdata.errors import StoreError
 from pmdata.store import schema
-from pmdata.store.database import open_engine
+from pmdata.store.database import open_engine, use_wal
 
 RECORD_TABLE = "pmdash_migrations"
 
@@ -160,6 +160,7 @@ def migrate(path: Path | str) -> list[str]:
     that another process keeps writing to — changes nothing that is already there.
     """
     done: list[str] = []
+    new = not Path(path).exists() or Path(path).stat().st_size == 0
     with _transaction(path, "migrate") as conn:
         _ensure_record_table(conn)
         recorded = {name for (name,) in conn.exec_driver_sql(f"SELECT name FROM {RECORD_TABLE}")}
@@ -170,6 +171,9 @@ def migrate(path: Path | str) -> list[str]:
                     f"INSERT INTO {RECORD_TABLE} (name, applied_at) VALUES (?, ?)",
                     (m.name, int(time.time())),
                 )
+    if new:
+        use_wal(path)
+        done.append("set journal mode WAL on the new database")
     return done
 
 
