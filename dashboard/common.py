@@ -13,6 +13,7 @@ import streamlit as st
 
 from pmdata.analytics import Analytics, load_query, snapshot_file_for
 from pmdata.errors import PmdashError
+from pmdata.inert_markdown import inert
 from pmdata.openspec.index import ProjectIndex
 from pmdata.settings import Settings, load_settings
 from pmdata.work import STATUSES, Filters
@@ -137,8 +138,8 @@ def header(page: str, *trail: str) -> None:
     """Page title and breadcrumbs naming the selected project, so a shared link says its scope."""
     f = current_filters()
     scope = f.project or "All projects"
-    st.title(f"{page} · {scope}" if f.project else page)
-    st.caption(" › ".join(["pmdash", scope, page, *trail]))
+    st.title(inert(f"{page} · {scope}" if f.project else page))
+    st.caption(inert(" › ".join(["pmdash", scope, page, *trail])))
 
 
 def readonly() -> bool:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import common
 from pmdata.errors import PmdashError
+from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
 
 PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title, icon
@@ -67,7 +68,7 @@ def completion_notices() -> None:
         calls = common.run("session_tool_calls", session_id=session_id)
         summary = activity_summary(calls, r["started_at"], r["stopped_at"])
         st.toast(
-            completion_notice(session_id, r["project"], r["work_item"], summary),
+            inert(completion_notice(session_id, r["project"], r["work_item"], summary)),
             icon=":material/task_alt:",
         )
 

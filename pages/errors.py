@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import common, frame, remediation
 from pmdata.errors import PmdashError
+from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.remediation import TEST_REMEDIATION_STATES
 from pmdata.triage import service
@@ -48,11 +49,13 @@ def show_failure(failure_id: int) -> None:
     d = detail.iloc[0]
     if f.project and d["project"] != f.project:
         common.header("Errors")
-        st.warning(f"Failure {failure_id} belongs to {d['project']}, not {f.project}.")
+        st.warning(inert(f"Failure {failure_id} belongs to {d['project']}, not {f.project}."))
         return
     common.header("Errors", d["test_name"])
-    st.subheader(d["test_name"])
-    st.caption(f"{d['test_file']} · {d['workflow_name']} run {d['run_number']} · {d['failed_at']}")
+    st.subheader(inert(d["test_name"]))
+    st.caption(
+        inert(f"{d['test_file']} · {d['workflow_name']} run {d['run_number']} · {d['failed_at']}")
+    )
     cols = st.columns(4)
     cols[0].metric("Decision", d["decision"] or "untriaged")
     cols[1].metric("Priority", "" if pd.isna(d["priority"]) else int(d["priority"]))
@@ -61,9 +64,9 @@ def show_failure(failure_id: int) -> None:
         "Confidence",
         "" if pd.isna(d["suggested_confidence"]) else f"{d['suggested_confidence']:.0%}",
     )
-    st.markdown(f"**Why (classifier):** {d['suggested_rationale'] or 'not classified yet'}")
+    st.markdown(inert(f"**Why (classifier):** {d['suggested_rationale'] or 'not classified yet'}"))
     if d["decided_by"]:
-        st.markdown(f"**Decided by {d['decided_by']}:** {d['rationale']}")
+        st.markdown(inert(f"**Decided by {d['decided_by']}:** {d['rationale']}"))
     if not pd.isna(d["assigned_session_id"]):
         st.markdown(
             f"**Session on it:** [{int(d['assigned_session_id'])}]"

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common, frame
+from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
     describe_duration,
@@ -120,10 +121,10 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
         return
     r = row.iloc[0]
     st.subheader(f"Session {int(r['id'])} · {r['state_text']}")
-    st.caption(f"{r['project']} · {r['session_type']} · {r['work_item'] or 'no work item'}")
+    st.caption(inert(f"{r['project']} · {r['session_type']} · {r['work_item'] or 'no work item'}"))
     link = work_item_link(r["work_item"])
     if link:
-        st.markdown(f"**Working on:** [{r['work_item']}]({link})")
+        st.markdown(inert(f"**Working on:** [{r['work_item']}]({link})"))
     mine = common.run("session_tool_calls", session_id=int(r["id"]))
     summary = activity_summary(mine, r["started_at"], r["stopped_at"])
     cols = st.columns(4)
@@ -132,7 +133,8 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
     cols[2].metric("Failed", summary["failed"])
     cols[3].metric("Duration", describe_duration(summary["duration_s"]))
     if summary["tools"]:
-        st.markdown("**Tools:** " + ", ".join(f"{t} × {n}" for t, n in summary["tools"].items()))
+        tools = ", ".join(f"{t} × {n}" for t, n in summary["tools"].items())
+        st.markdown(inert(f"**Tools:** {tools}"))
     st.markdown("**Files touched:**" + ("" if summary["files"] else " none"))
     if summary["files"]:
         st.code("\n".join(summary["files"]), language="text")

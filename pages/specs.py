@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import common, frame
 from pmdata.errors import PmdashError
+from pmdata.inert_markdown import inert
 from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
@@ -56,12 +57,12 @@ def show_change(project, change_id: str) -> None:
     except OpenSpecError as exc:
         st.error(str(exc))
         return
-    st.subheader(detail.title)
+    st.subheader(inert(detail.title))
     st.caption(
         f"`{detail.folder}` · {detail.state} · {detail.completed_tasks}/{detail.total_tasks} tasks"
     )
     if detail.problem:
-        st.warning(detail.problem)
+        st.warning(inert(detail.problem))
     agents_line(project.name, change_id)
     verdict = common.index().change_verdict(project, change_id)
     if verdict:
@@ -70,34 +71,34 @@ def show_change(project, change_id: str) -> None:
             "Valid" if verdict["valid"] else "Fails `openspec validate`"
         )
         for i in issues:
-            st.caption(f"{i['level']} · {i['path']}: {i['message']}")
+            st.caption(inert(f"{i['level']} · {i['path']}: {i['message']}"))
     proposal, deltas, tasks, design = st.tabs(
         ["Proposal", "Deltas", "Tasks", "Design"], key="change_tab", bind="query-params"
     )
     with proposal:
-        st.markdown(f"#### Why\n{detail.why}\n\n#### What Changes\n{detail.what_changes}")
+        st.markdown(inert(f"#### Why\n{detail.why}\n\n#### What Changes\n{detail.what_changes}"))
         if detail.impact:
-            st.markdown(f"#### Impact\n{detail.impact}")
+            st.markdown(inert(f"#### Impact\n{detail.impact}"))
     with deltas:
         if not detail.capabilities:
             st.caption("No delta specs.")
         for cap in detail.capabilities:
-            st.markdown(f"#### {cap.capability}")
+            st.markdown(inert(f"#### {cap.capability}"))
             for d in cap.deltas:
                 label = f"{d.operation} · {d.requirement.name}"
                 if d.renamed_from:
                     label += f" (from {d.renamed_from})"
-                with st.expander(label):
-                    st.markdown(d.requirement.text or "_(name only)_")
+                with st.expander(inert(label)):
+                    st.markdown(inert(d.requirement.text) or "_(name only)_")
                     for s in d.requirement.scenarios:
-                        st.markdown(f"**Scenario: {s.name}**\n\n{s.text}")
+                        st.markdown(inert(f"**Scenario: {s.name}**\n\n{s.text}"))
     with tasks:
         if not detail.tasks:
             st.caption("No tasks.")
         for t in detail.tasks:
-            st.checkbox(t.text, value=t.done, disabled=True, key=f"task-{id(t)}")
+            st.checkbox(inert(t.text), value=t.done, disabled=True, key=f"task-{id(t)}")
     with design:
-        st.markdown(detail.design or "_No design.md._")
+        st.markdown(inert(detail.design) or "_No design.md._")
     if detail.state != "archived" and not common.readonly():
         archive_form(project, change_id)
 
@@ -108,9 +109,9 @@ def archive_form(project, change_id: str) -> None:
     plan, _ = plan_archive(project.openspec_path, change_id)
     st.write(f"Moves to `changes/archive/{plan.archive_name}/` and applies its deltas:")
     for u in plan.updates:
-        st.caption(f"{u['spec']}: {u['action']} {u['counts']}")
+        st.caption(inert(f"{u['spec']}: {u['action']} {u['counts']}"))
     if plan.refusal:
-        st.error(f"Archive would refuse: {plan.refusal}")
+        st.error(inert(f"Archive would refuse: {plan.refusal}"))
         return
     if not plan.valid:
         st.error("Validation fails: archiving anyway needs the force box.")
@@ -142,15 +143,15 @@ def show_spec(project, spec_id: str) -> None:
     except OpenSpecError as exc:
         st.error(str(exc))
         return
-    st.subheader(spec.id)
+    st.subheader(inert(spec.id))
     if spec.problem:
-        st.warning(spec.problem)
-    st.markdown(spec.purpose)
+        st.warning(inert(spec.problem))
+    st.markdown(inert(spec.purpose))
     for r in spec.requirements:
-        with st.expander(r.name):
-            st.markdown(r.text)
+        with st.expander(inert(r.name)):
+            st.markdown(inert(r.text))
             for s in r.scenarios:
-                st.markdown(f"**Scenario: {s.name}**\n\n{s.text}")
+                st.markdown(inert(f"**Scenario: {s.name}**\n\n{s.text}"))
 
 
 def create_form(project) -> None:
