@@ -3,14 +3,13 @@ navigation. app.py runs it; each page in pages/ calls `require()` first."""
 
 from __future__ import annotations
 
-import hmac
-
 import streamlit as st
 
 from dashboard import common
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
+from pmdata.sign_in import SignInGuard
 
 PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title, icon
     ("all_work", "All Work", ":material/list:"),
@@ -100,15 +99,28 @@ def require() -> None:
     st.rerun()
 
 
+@st.cache_resource
+def sign_in_guard() -> SignInGuard:
+    return SignInGuard()  # one per server: every tab and every browser asks the same one
+
+
+def _client() -> str:
+    address = st.context.ip_address  # None (or a stand-in under AppTest) when unknown
+    return address if isinstance(address, str) and address else "unknown client"
+
+
 def _password_gate(expected: str | None) -> None:
-    """An optional shared password for the home network (PMDASH_PASSWORD or secrets.toml)."""
+    """An optional shared password for the home network (PMDASH_PASSWORD or secrets.toml).
+    Wrong guesses are slowed down and logged per client (pmdata.sign_in)."""
     if not expected or st.session_state.get("signed_in"):
         return
+    guard = sign_in_guard()
     with st.form("sign_in"):
         given = st.text_input("Password", type="password")
         if st.form_submit_button("Sign in"):
-            if hmac.compare_digest(given.encode(), expected.encode()):
+            verdict = guard.attempt(_client(), given, expected)
+            if verdict.signed_in:
                 st.session_state["signed_in"] = True
                 st.rerun()
-            st.error("Wrong password.")
+            st.error(verdict.message())
     st.stop()

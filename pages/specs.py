@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import common, frame
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
+from pmdata.openspec import transaction
 from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
@@ -48,6 +49,25 @@ def agents_line(project: str, change_id: str) -> None:
             for r in on_it.itertuples(index=False)
         )
     )
+
+
+def unfinished_archives(shown) -> None:
+    """An archive killed half way leaves specs/ part-merged until something finishes it: say
+    so above everything else, with the way out."""
+    for p in shown:
+        for left in transaction.unfinished_archives(p.openspec_path):
+            st.warning(inert(f"**{p.name}**: {left.describe(str(p.path))}"))
+            if common.readonly():
+                continue
+            if st.button("Put the tree back now", key=f"recover-{p.name}-{left.change_id}"):
+                try:
+                    with transaction.tree_lock(p.openspec_path):
+                        done = transaction.recover(p.openspec_path)
+                except (OpenSpecError, OSError) as exc:
+                    st.error(inert(str(exc)))
+                    continue
+                common.index().invalidate(p)
+                st.success(inert("; ".join(done) or "Nothing was left to do."))
 
 
 def show_change(project, change_id: str) -> None:
@@ -194,6 +214,7 @@ def create_form(project) -> None:
             st.success(f"Created change `{new_id}` in {project.name}.")
 
 
+unfinished_archives([project] if project else projects.values())
 if change_id or spec_id:
     if project is None:
         common.header("Specs")

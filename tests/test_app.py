@@ -244,6 +244,39 @@ def test_archive_form_shows_validation_and_needs_confirmation(demo):
     assert any(name.endswith(change) for name in tree.archived_ids())
 
 
+def test_an_interrupted_archive_is_shown_with_its_way_out(demo, monkeypatch):
+    from pmdata.openspec import archive as archive_mod
+
+    root = demo / "projects" / "storefront" / "openspec"
+    tree = OpenSpecTree(root)
+    change = next(
+        c
+        for c in sorted(tree.change_ids(include_dot=False))
+        if (root / "changes" / c / "specs").is_dir()
+    )
+    before = {p: p.read_bytes() for p in (root / "specs").rglob("*.md")}
+
+    class Killed(BaseException):
+        pass
+
+    def die(*_):
+        raise Killed
+
+    with monkeypatch.context() as m:  # killed right after specs/ was written
+        m.setattr(archive_mod, "roll_back", lambda *a: None)
+        m.setattr(archive_mod.os, "rename", die)
+        with pytest.raises(Killed):
+            archive_mod.archive_change(root, change, accept_open_tasks=True, force=True)
+    assert {p: p.read_bytes() for p in (root / "specs").rglob("*.md")} != before
+    at = open_page(PAGES[1], project="storefront")
+    assert any("was interrupted" in w.value and change in w.value for w in at.warning)
+    at.button(key=f"recover-storefront-{change}").click().run()
+    assert any("rolled back" in s.value for s in at.success)
+    assert {p: p.read_bytes() for p in (root / "specs").rglob("*.md")} == before
+    at.run()
+    assert not any("was interrupted" in w.value for w in at.warning)
+
+
 def test_readonly_removes_every_write_form(demo, monkeypatch):
     monkeypatch.setenv("PMDASH_READONLY", "1")
     db = demo / "pmdash.db"
@@ -263,6 +296,24 @@ def test_a_shared_password_guards_the_app(demo, monkeypatch):
     at.text_input[0].input("hunter2")
     at.button[0].click().run()
     assert at.title[0].value == "All Work"
+
+
+def test_guessing_the_password_is_slowed_down_for_every_tab(demo, monkeypatch):
+    from dashboard.frame import sign_in_guard
+
+    sign_in_guard.clear()
+    monkeypatch.setenv("PMDASH_PASSWORD", "hunter2")
+    tabs = [AppTest.from_file(APP, default_timeout=60).run() for _ in range(2)]
+    for n in range(3):  # three guesses, from two tabs of one client
+        at = tabs[n % 2]
+        at.text_input[0].input(f"guess{n}")
+        at.button[0].click().run()
+        assert at.error[0].value == "Wrong password."
+    at = tabs[1]
+    at.text_input[0].input("hunter2")  # right, but too soon after three wrong ones
+    at.button[0].click().run()
+    assert "Too many wrong passwords" in at.error[0].value and not at.title
+    sign_in_guard.clear()
 
 
 def test_pages_can_be_switched_off(demo, monkeypatch):
