@@ -115,7 +115,7 @@ def test_failure_mid_write_leaves_the_tree_as_it_was(project, monkeypatch):
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(OpenSpecError, match="No space left on device"):  # one line, not OSError
         create_proposal(project / "openspec", PROPOSAL)
     monkeypatch.undo()
     assert list((project / "openspec" / "changes").iterdir()) == []
