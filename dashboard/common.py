@@ -285,8 +285,8 @@ def _rerun_on_change() -> None:
     queries, trees, shown = st.session_state.get("_live", ((), False, None))
     try:
         changed = _live_token(queries, trees) != shown
-    except PmdashError:
-        return  # the page says what is wrong with the database
+    except Exception:  # the page itself says what is wrong; this check stays silent
+        return
     if changed:
         st.rerun()  # the whole page: a fragment rerun would redraw only this check
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, guard
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
@@ -46,11 +46,12 @@ def run() -> None:
     st.session_state[_FRAMED] = True
     try:
         page.run()
-    except PmdashError as exc:  # a missing table, a corrupt file: say so, keep the frame serving
-        st.error(str(exc))
+    except Exception as exc:  # one line, never a traceback; the frame keeps serving
+        guard.report(exc)
 
 
 @st.fragment(run_every="5s")
+@guard.quiet
 def completion_notices() -> None:
     """A toast on whatever page is open when an agent session finishes, saying what it did."""
     try:

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, frame
+from dashboard import common, frame, guard
 from pmdata.errors import PmdashError
+from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
 from pmdata.work import work_items
 
@@ -39,14 +40,17 @@ def sessions_now() -> pd.DataFrame:
 
 
 @st.fragment(run_every="5s")
+@guard.shielded
 def live_view():
     changes = common.changes_frame(f)
-    failures = pd.DataFrame()
-    if common.db():
+    failures, failures_token, database_ok = pd.DataFrame(), (), bool(common.db())
+    if database_ok:
         try:
             failures = common.run("failing_tests", **common.filter_params(f))
-        except PmdashError as exc:
-            st.error(str(exc))
+            failures_token = common.db_token("failing_tests")
+        except PmdashError as exc:  # said once; the parts below that read it stay quiet
+            st.error(inert(str(exc)))
+            database_ok = False
     if failures.empty:
         failures = pd.DataFrame(
             columns=[
@@ -65,7 +69,7 @@ def live_view():
             ":material/hourglass_top: Validating changes in the background: an invalid change "
             "moves up one priority when its verdict is in."
         )
-    items = work_table(common.db_token("failing_tests"), common.tree_token(), f, changes, failures)
+    items = work_table(failures_token, common.tree_token(), f, changes, failures)
     counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
     total = len(items)
     items = items.head(common.MAX_ROWS)
@@ -105,7 +109,7 @@ def live_view():
     with feed_column:
         st.subheader("Latest events")
         events = []
-        if common.db():
+        if database_ok:
             try:
                 feed = common.run("latest_events", project=f.project, limit=30)
                 events = [
@@ -118,7 +122,7 @@ def live_view():
                     for r in feed.itertuples(index=False)
                 ]
             except PmdashError as exc:
-                st.error(str(exc))
+                st.error(inert(str(exc)))
         for c in changes.sort_values("last_modified", ascending=False).head(10).itertuples():
             events.append(
                 {

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import common, frame
+from dashboard import common, frame, guard
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
@@ -27,6 +27,7 @@ if not common.db():
 
 
 @st.fragment(run_every="5s")
+@guard.shielded
 def live_sessions():
     sessions = common.run("session_activity", project=f.project)
     if sessions.empty:

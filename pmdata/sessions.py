@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 
 from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX, WORK_ITEM
@@ -79,6 +80,10 @@ def activity_summary(calls: pd.DataFrame, started_at: int | None, ended_at: int 
     }
 
 
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
 def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.DataFrame:
     """One row per finished session (rows of `with_states`) with what it did (rows of
     session_summaries.sql, over all its hooks): the Sessions page's "Finished" table."""
@@ -88,7 +93,8 @@ def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.Da
     for r in done.itertuples(index=False):
         have = by_id is not None and r.id in by_id.index
         what = by_id.loc[r.id] if have else None
-        files = list(what["files"]) if have and what["files"] is not None else []
+        # No file touched: the query's list is NULL, which pandas hands over as NA.
+        files = list(what["files"]) if have and _is_list(what["files"]) else []
         ended = None if pd.isna(r.stopped_at) else int(r.stopped_at)
         started = None if pd.isna(r.started_at) else int(r.started_at)
         rows.append(
@@ -101,7 +107,7 @@ def finished_summaries(sessions: pd.DataFrame, summaries: pd.DataFrame) -> pd.Da
                 "calls": int(what["calls"]) if have else 0,
                 "succeeded": int(what["succeeded"]) if have else 0,
                 "failed": int(what["failed"]) if have else 0,
-                "tools": (what["tools"] or "") if have else "",
+                "tools": what["tools"] if have and isinstance(what["tools"], str) else "",
                 "files": len(files),
                 "files_touched": ", ".join(files[:5]) + (" …" if len(files) > 5 else ""),
             }

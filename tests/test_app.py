@@ -86,6 +86,15 @@ def test_values_of_the_wrong_type_in_the_database_break_no_page(demo, page):
     assert at.title and not at.error, [e.value for e in at.error]
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_a_missing_database_is_one_line_on_every_page(demo, page, monkeypatch, tmp_path):
+    monkeypatch.setenv("PMDASH_DB", str(tmp_path / "gone.db"))
+    at = open_page(page)  # no exception, checked inside
+    shown = [e.value for e in at.error]
+    assert len(shown) <= 1 and all("database not found" in e for e in shown), shown
+    assert not any("could not draw" in e for e in shown)
+
+
 @pytest.mark.cold_start
 @pytest.mark.parametrize("page", PAGES[1:])
 def test_a_cold_deep_link_runs_the_page_inside_the_frame(demo, page):

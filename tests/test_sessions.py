@@ -95,3 +95,28 @@ def test_idle_after_the_configured_quiet_time(recorded):
     overnight = with_states(frame, last + (9 * 60 + 5) * 60).iloc[0]["state_text"]
     left_for_the_week = with_states(frame, last + (6 * 24 + 3) * 3600).iloc[0]["state_text"]
     assert (overnight, left_for_the_week) == ("idle for 9 h 5 min", "idle for 6 d 3 h")
+
+
+def test_a_finished_session_that_touched_no_file_is_summed_up(recorded):
+    """Its files list is NULL in SQL and NA in pandas: no crash, no file."""
+    db, recorder = recorded
+    import json
+
+    session = "7b1e4c2a-9d3f-4e8a-b6c5-0f1e2d3c4b5a"
+    for event, extra in (
+        ("SessionStart", {"source": "startup"}),
+        ("PreToolUse", {"tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_use_id": "a"}),
+        ("PostToolUse", {"tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_use_id": "a"}),
+        ("SessionEnd", {"reason": "exit"}),
+    ):
+        payload = {"session_id": session, "hook_event_name": event, "cwd": "/srv/x", **extra}
+        assert recorder.handle(json.dumps(payload)) == "recorded"
+    sessions, summaries = sessions_and_calls(db, now=2_000_000_000, query="session_summaries")
+    finished = finished_summaries(sessions, summaries)
+    mine = finished[finished["id"] == int(sessions[sessions["agent_id"] == session]["id"].iloc[0])]
+    assert (mine["calls"].iloc[0], mine["files"].iloc[0], mine["files_touched"].iloc[0]) == (
+        1,
+        0,
+        "",
+    )
+    assert mine["tools"].iloc[0] == "Bash×1"
