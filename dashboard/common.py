@@ -7,6 +7,7 @@ import contextlib
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import streamlit as st
@@ -174,7 +175,9 @@ def permalink(page: str, **params) -> str:
     query_params = {k: v for k, v in params.items() if v is not None}
     if f.project:
         query_params.setdefault("project", f.project)
-    text = "&".join(f"{k}={v}" for k, v in query_params.items())
+    # Every character that means something in a URL or in markdown is escaped: a folder named
+    # `Fission-AI+OpenSpec` must not come back as "Fission-AI OpenSpec".
+    text = urlencode(query_params, quote_via=quote, safe="")
     return f"/{page}" + (f"?{text}" if text else "")
 
 

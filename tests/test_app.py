@@ -503,3 +503,19 @@ def test_a_reverted_database_asks_for_migrate_and_migrate_brings_the_pages_back(
     at = open_page(PAGES[2])
     assert not at.error and len(at.dataframe[0].value)
     assert rows(db, "SELECT count(*) FROM test_failures") == failures
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Fission-AI+OpenSpec", "a b", "c#d", "50%", "x&y=z", "why?", "(paren)", "日本語 プロジェクト"],
+)
+def test_a_permalink_round_trips_any_folder_name(name, monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboard import common
+
+    monkeypatch.setattr(common, "current_filters", lambda: common.Filters(project=name))
+    link = common.permalink("specs", change="add-x")
+    assert " " not in link and "(" not in link and ")" not in link  # safe inside markdown
+    params = parse_qs(urlsplit(link).query)  # how the server reads a query string
+    assert params == {"change": ["add-x"], "project": [name]}
