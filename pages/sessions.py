@@ -13,6 +13,7 @@ from pmdata.sessions import (
     finished_summaries,
     with_states,
     work_item_target,
+    work_item_text,
 )
 from pmdata.work import SESSION_STATES, fuzzy_filter
 
@@ -122,7 +123,8 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
         return
     r = row.iloc[0]
     st.subheader(f"Session {int(r['id'])} · {r['state_text']}")
-    st.caption(inert(f"{r['project']} · {r['session_type']} · {r['work_item'] or 'no work item'}"))
+    item = work_item_text(r["work_item"]) or "no work item"
+    st.caption(inert(f"{r['project']} · {r['session_type']} · {item}"))
     link = work_item_link(r["work_item"])
     if link:
         st.markdown(inert(f"**Working on:** [{r['work_item']}]({link})"))

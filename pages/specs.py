@@ -96,9 +96,11 @@ def show_change(project, change_id: str) -> None:
         ["Proposal", "Deltas", "Tasks", "Design"], key="change_tab", bind="query-params"
     )
     with proposal:
-        st.markdown(inert(f"#### Why\n{detail.why}\n\n#### What Changes\n{detail.what_changes}"))
-        if detail.impact:
-            st.markdown(inert(f"#### Impact\n{detail.impact}"))
+        # As its author wrote it, whatever its sections are called (Context, Goals, 背景, ...).
+        if detail.proposal.strip():
+            st.markdown(inert(detail.proposal))
+        else:
+            st.caption("This change has no proposal.md.")
     with deltas:
         if not detail.capabilities:
             st.caption("No delta specs.")
@@ -123,13 +125,20 @@ def show_change(project, change_id: str) -> None:
         archive_form(project, change_id)
 
 
+def describe_update(update: dict) -> str:
+    """ "creates it: 9 requirements added", "updates it: 1 added, 1 modified"."""
+    counts = [f"{n} {what}" for what, n in update["counts"].items() if n]
+    verb = "creates it" if update["action"] == "create" else "updates it"
+    return f"{verb}: {', '.join(counts) or 'no requirement changes'}"
+
+
 def archive_form(project, change_id: str) -> None:
     st.divider()
     st.subheader("Archive this change")
     plan, _ = plan_archive(project.openspec_path, change_id)
     st.write(f"Moves to `changes/archive/{plan.archive_name}/` and applies its deltas:")
     for u in plan.updates:
-        st.caption(inert(f"{u['spec']}: {u['action']} {u['counts']}"))
+        st.caption(inert(f"{u['spec']}: {describe_update(u)}"))
     if plan.refusal:
         st.error(inert(f"Archive would refuse: {plan.refusal}"))
         return

@@ -1,0 +1,97 @@
+"""Every page, change, spec, failure and session on real data (tests/real_site.py), as a person
+opens them: no exception, no traceback, no raw value (None, nan, NaT, a dict) on screen, and a
+change's proposal shown as its author wrote it."""
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pmdata.inert_markdown import inert
+from pmdata.openspec.tree import OpenSpecTree, read_text
+from tests import real_site
+from tests.conftest import rows
+from tests.test_app import APP, PAGES, served_like_a_running_server  # noqa: F401 - autouse
+
+# A raw value as pmdash would print it: a whole text, or one field of a "a · b" or "x: y" line;
+# not the word "None" in a sentence someone wrote in a proposal.
+RAW = re.compile(r"(^|[:·(,]\s)(None|nan|NaN|NaT|<NA>)(\s*$|\s*[·),])|\{'|Traceback|could not draw")
+REPOS = sorted(p.name for p in real_site.TREES.iterdir() if (p / "openspec").is_dir())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return real_site.build(tmp_path_factory.mktemp("real"))
+
+
+@pytest.fixture
+def real(site, tmp_path, monkeypatch):
+    monkeypatch.setenv("PMDASH_DB", str(site))
+    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(real_site.TREES))
+    monkeypatch.setenv("PMDASH_STATE_DIR", str(tmp_path / "state"))
+    for var in ("PMDASH_READONLY", "PMDASH_DISABLE", "PMDASH_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return site
+
+
+def opened(page: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_text(at: AppTest) -> list[str]:
+    texts = []
+    for kind in ("title", "subheader", "header", "markdown", "caption", "info", "warning"):
+        texts += [str(e.value) for e in getattr(at, kind)]
+    texts += [str(e.value) for e in at.error]
+    texts += [f"{m.label}: {m.value}" for m in at.metric]
+    return texts
+
+
+def raw_values(at: AppTest) -> list[str]:
+    return [t for t in shown_text(at) if RAW.search(t)]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_serves_real_data_without_raw_values(real, page):
+    at = opened(page)
+    assert at.title
+    assert raw_values(at) == []
+
+
+@pytest.mark.parametrize("repo", REPOS)
+def test_every_change_of_every_real_tree_shows_its_proposal_as_written(real, repo):
+    tree = OpenSpecTree(real_site.TREES / repo / "openspec")
+    for change in sorted(tree.change_ids(include_dot=False)):
+        at = opened(PAGES[1], project=repo, change=change)
+        assert raw_values(at) == [], change
+        proposal = tree.changes_dir / change / "proposal.md"
+        if proposal.is_file():
+            text = read_text(proposal).lstrip("\ufeff").replace("\r\n", "\n")
+            shown = [m.value for m in at.markdown]
+            assert any(inert(text.strip()) == s.strip() for s in shown), change
+        else:
+            assert any("no proposal.md" in c.value for c in at.caption), change
+
+
+@pytest.mark.parametrize("repo", REPOS)
+def test_every_spec_of_every_real_tree_opens(real, repo):
+    tree = OpenSpecTree(real_site.TREES / repo / "openspec")
+    for spec in sorted(s["id"] for s in tree.list_specs()):
+        at = opened(PAGES[1], project=repo, spec=spec)
+        assert raw_values(at) == [], spec
+
+
+def test_every_failure_and_session_opens(real):
+    for (failure,) in rows(real, "SELECT id FROM test_failures"):
+        at = opened(PAGES[2], project="shop", failure=str(failure))
+        assert raw_values(at) == [], failure
+    for (session,) in rows(real, "SELECT id FROM sessions"):
+        at = opened(PAGES[3], session=str(session))
+        assert raw_values(at) == [], session
