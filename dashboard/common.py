@@ -115,6 +115,35 @@ def filter_widgets() -> Filters:
     return current_filters()
 
 
+def clear_filters() -> None:
+    """A button's callback: runs before the rerun, when bound widgets may still be set."""
+    for key, empty in (("project", None), ("status", []), ("dates", ()), ("q", "")):
+        st.session_state[key] = empty
+    st.session_state["remediation"] = []
+
+
+def statuses_not_followed(vocabulary: tuple[str, ...], what: str) -> None:
+    """A status chosen on another page (draft on Errors) is said to be ignored here, not
+    silently dropped."""
+    foreign = [s for s in current_filters().status if s not in vocabulary]
+    if foreign:
+        names = " or ".join(s.replace("_", " ") for s in foreign)
+        st.caption(
+            inert(f"Status {names} is not a state of {what}: this page does not narrow by it.")
+        )
+
+
+def nothing_matches(what: str, extra: list[str] | None = None) -> bool:
+    """When filters are in force, say that they emptied the list and offer to clear them;
+    False when no filter is in force (the page then says why the list is empty)."""
+    active = current_filters().active() + (extra or [])
+    if not active:
+        return False
+    st.info(inert(f"No {what} match {', '.join(active)}."))
+    st.button("Clear the filters", on_click=clear_filters, key=f"clear-{what}")
+    return True
+
+
 def current_filters() -> Filters:
     state = st.session_state
     dates = state.get("dates") or ()
@@ -232,8 +261,13 @@ def headings(**own) -> dict:
 def table(frame: pd.DataFrame, columns: str = "", **own) -> None:
     """A list as every page shows one: the `columns` named (space-separated; all when none),
     full width, no index, the shared headings plus the table's `own` column settings."""
+    shown = frame[columns.split()] if columns else frame
+    # A missing text reads as nothing, not as a grey "None".
+    text = [c for c in shown.columns if shown[c].dtype == object and shown[c].isna().any()]
+    if text:
+        shown = shown.assign(**{c: shown[c].where(shown[c].notna(), "") for c in text})
     st.dataframe(
-        frame[columns.split()] if columns else frame,
+        shown,
         hide_index=True,
         width="stretch",
         column_config=headings(**own),

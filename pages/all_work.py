@@ -7,7 +7,7 @@ from dashboard import common, frame, guard
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
-from pmdata.work import work_items
+from pmdata.work import CHANGE_STATES, DECISIONS, work_items
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -69,9 +69,10 @@ def live_view():
             ":material/hourglass_top: Validating changes in the background: an invalid change "
             "moves up one priority when its verdict is in."
         )
+    common.statuses_not_followed(CHANGE_STATES + DECISIONS, "work items")
     items = work_table(failures_token, common.tree_token(), f, changes, failures)
     counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
-    total = len(items)
+    total, counted = len(items), items
     items = items.head(common.MAX_ROWS)
     if changes.empty and failures.empty:
         st.info(
@@ -80,11 +81,16 @@ def live_view():
             "(`pmdata ingest playwright REPORT --project NAME`)."
         )
         return
+    if not total:
+        common.nothing_matches("work items")
+        return
+    # Counted over the list below, so every figure follows every filter.
+    kinds, states = counted["kind"], counted["status"]
     cols = st.columns(4)
-    cols[0].metric("Changes in flight", int((changes["state"] == "in-progress").sum()))
-    cols[1].metric("Drafts", int((changes["state"] == "draft").sum()))
-    cols[2].metric("Failing tests", len(failures))
-    cols[3].metric("Need a spec", int((failures["decision"] == "needs_spec").sum()))
+    cols[0].metric("Changes in flight", int(((kinds == "spec") & (states == "in-progress")).sum()))
+    cols[1].metric("Drafts", int(((kinds == "spec") & (states == "draft")).sum()))
+    cols[2].metric("Failing tests", int((kinds == "error").sum()))
+    cols[3].metric("Need a spec", int(((kinds == "error") & (states == "needs_spec")).sum()))
     items = items.assign(
         agent=[a or "" for a in agents_on(items, failures, sessions_now())],
         link=[

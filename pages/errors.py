@@ -204,6 +204,7 @@ common.header("Errors")
 common.live("failing_tests", "failure_trend_by_class", "flaky_tests", "triage_agreement")
 params = common.filter_params(f)
 failing = common.run("failing_tests", **params)
+common.statuses_not_followed(DECISIONS, "failing tests")
 wanted = f.statuses_in(DECISIONS)
 if wanted:
     failing = failing[failing["decision"].isin(wanted)]
@@ -220,10 +221,13 @@ if chosen:
     failing = failing[failing["remediation"].isin(chosen)]
 agreement_line()
 if failing.empty:
-    st.info(
-        "No failing tests for these filters. Ingest Playwright reports with "
-        "`pmdata ingest playwright REPORT --project NAME`, then `pmdata triage run`."
-    )
+    if not common.nothing_matches(
+        "failing tests", [f"remediation {' or '.join(chosen)}"] if chosen else []
+    ):
+        st.info(
+            "No failing tests yet. Ingest Playwright reports with "
+            "`pmdata ingest playwright REPORT --project NAME`."
+        )
     st.stop()
 st.caption(
     f"{len(failing)} failing tests · {int(failing['occurrences'].sum())} failures · "

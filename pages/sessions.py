@@ -41,10 +41,14 @@ def live_sessions():
     if chosen:  # a link to one session shows it whatever the status and search filters say
         show_session(sessions, chosen)
         return
+    common.statuses_not_followed(SESSION_STATES, "sessions")
     wanted = f.statuses_in(SESSION_STATES)
     if wanted:
         sessions = sessions[sessions["state"].isin(wanted)]
     sessions = fuzzy_filter(sessions, ["agent_id", "work_item", "project"], f.q)
+    if sessions.empty:
+        common.nothing_matches("sessions")
+        return
     cols = st.columns(len(SESSION_STATES))
     for col, state in zip(cols, SESSION_STATES, strict=True):
         col.metric(state.title(), int((sessions["state"] == state).sum()))

@@ -11,7 +11,7 @@ from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
 from pmdata.sessions import with_states
-from pmdata.work import CHANGE_STATES, fuzzy_filter
+from pmdata.work import CHANGE_STATES, fuzzy_filter, in_date_range
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -244,10 +244,14 @@ if not projects:
     )
     st.stop()
 changes = common.changes_frame(f, include_archived=True)
+common.statuses_not_followed(CHANGE_STATES, "changes")
 wanted = f.statuses_in(CHANGE_STATES)
 if wanted:
     changes = changes[changes["state"].isin(wanted)]
+changes = in_date_range(changes, "last_modified", f)  # changed within the dates
 changes = fuzzy_filter(changes, ["id", "title"], f.q)
+if changes.empty and common.nothing_matches("changes"):
+    st.stop()
 changes = changes.assign(
     valid=changes["valid"].map(common.validity),
     link=[

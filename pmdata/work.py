@@ -48,6 +48,20 @@ class Filters(BaseModel):
         )
         return since, until
 
+    def active(self) -> list[str]:
+        """The filters in force, in words: what an empty result names."""
+        words = []
+        if self.project:
+            words.append(f"project {self.project}")
+        if self.status:
+            words.append("status " + " or ".join(s.replace("_", " ") for s in self.status))
+        if self.since:
+            end = f" to {self.until:%d %b %Y}" if self.until and self.until != self.since else ""
+            words.append(f"dates {self.since:%d %b %Y}{end}")
+        if self.q:
+            words.append(f"search “{self.q}”")
+        return words
+
     def statuses_in(self, vocabulary: tuple[str, ...]) -> tuple[str, ...]:
         """The chosen statuses this page understands (none chosen: no narrowing)."""
         return tuple(s for s in self.status if s in vocabulary)
@@ -58,18 +72,37 @@ def change_priority(state: str, valid: bool = True) -> int:
 
 
 def fuzzy_filter(frame: pd.DataFrame, columns: list[str], q: str) -> pd.DataFrame:
-    """Rows where any of `columns` matches `q` closely (rapidfuzz partial ratio ≥ 70)."""
+    """Rows where any of `columns` holds `q` (any case), best first. Only when nothing holds it
+    do close matches count (rapidfuzz partial ratio ≥ 70): "cart" finds "cart total", and finds
+    "card" only when no text holds "cart". Such a result has `attrs["fuzzy"]` set, for the page
+    to say so."""
     q = (q or "").strip().lower()
     if not q or frame.empty:
         return frame
     text = frame[columns].fillna("").astype(str).agg(" ".join, axis=1).str.lower()
+    exact = text.str.contains(q, regex=False)
+    if exact.any():
+        return frame[exact]
     scores = text.map(lambda t: fuzz.partial_ratio(q, t))
-    return (
-        frame[scores >= SEARCH_THRESHOLD]
-        .assign(_score=scores)
-        .sort_values("_score", ascending=False, kind="stable")
-        .drop(columns="_score")
-    )
+    # Filter last: assigning a full-length column to an empty frame would bring its rows back.
+    ranked = frame.assign(_score=scores).sort_values("_score", ascending=False, kind="stable")
+    close = ranked[ranked["_score"] >= SEARCH_THRESHOLD].drop(columns="_score")
+    close.attrs["fuzzy"] = True
+    return close
+
+
+def in_date_range(frame: pd.DataFrame, column: str, filters: Filters) -> pd.DataFrame:
+    """Rows whose `column` (a time) falls within the chosen dates, whole days in UTC."""
+    since, until = filters.epoch_range()
+    if since is None and until is None:
+        return frame
+    stamps = _in_utc(frame[column])
+    keep = pd.Series(True, index=frame.index)
+    if since is not None:
+        keep &= stamps >= pd.Timestamp(since, unit="s", tz="UTC")
+    if until is not None:
+        keep &= stamps < pd.Timestamp(until, unit="s", tz="UTC")
+    return frame[keep]
 
 
 def _in_utc(stamps: pd.Series) -> pd.Series:
@@ -103,6 +136,7 @@ def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) 
     columns = ["kind", "project", "ref", "title", "status", "priority", "detail", "active_at"]
     specs = pd.DataFrame(rows, columns=columns)
     specs["active_at"] = _in_utc(specs["active_at"])
+    specs = in_date_range(specs, "active_at", filters)  # failures come narrowed by their query
     # Tens of thousands of failing tests at a million failures: built by columns, not rows.
     errors = pd.DataFrame(
         {

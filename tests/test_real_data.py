@@ -95,3 +95,26 @@ def test_every_failure_and_session_opens(real):
     for (session,) in rows(real, "SELECT id FROM sessions"):
         at = opened(PAGES[3], session=str(session))
         assert raw_values(at) == [], session
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_search_that_matches_nothing_says_so_and_clears(real, page):
+    at = opened(page, q="zzzz-nothing-like-it")
+    assert any("match search “zzzz-nothing-like-it”" in i.value for i in at.info)
+    assert all(df.value.empty or not df.value.isna().all(axis=1).any() for df in at.dataframe)
+    at.button(key=next(b.key for b in at.button if b.label == "Clear the filters")).click().run()
+    assert not at.exception and at.text_input(key="q").value == ""
+    assert not any("match search" in i.value for i in at.info)
+
+
+def test_all_work_figures_follow_the_search(real):
+    everything = opened(PAGES[0])
+    narrowed = opened(PAGES[0], q="qa-smoke")
+    figures = {m.label: int(m.value) for m in narrowed.metric}
+    assert figures["Failing tests"] == 0 and figures["Changes in flight"] + figures["Drafts"] <= 1
+    assert {m.label: int(m.value) for m in everything.metric}["Failing tests"] == 3
+
+
+def test_a_status_from_another_page_is_said_not_dropped(real):
+    at = opened(PAGES[3], status="draft")
+    assert any("Status draft is not a state of sessions" in c.value for c in at.caption)
