@@ -3,6 +3,8 @@ navigation. app.py runs it; each page in pages/ calls `require()` first."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import common, guard
@@ -11,18 +13,20 @@ from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
 from pmdata.sign_in import SignInGuard
 
-PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title, icon
-    ("all_work", "All Work", ":material/list:"),
-    ("specs", "Specs", ":material/description:"),
-    ("errors", "Errors", ":material/error:"),
-    ("sessions", "Sessions", ":material/smart_toy:"),
+FAVICON = Path(__file__).parent / "static" / "favicon.png"
+PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title
+    ("all_work", "All Work"),
+    ("specs", "Specs"),
+    ("errors", "Errors"),
+    ("sessions", "Sessions"),
 ]
 _FRAMED = "_pmdash_framed"  # set by run() just before the page, taken by require()
 
 
 def run() -> None:
     """Draw the frame, then the page the URL names."""
-    st.set_page_config(page_title="pmdash", page_icon=":material/dashboard:", layout="wide")
+    # A file of ours: an icon name (":material/...") makes the browser fetch it from a font CDN.
+    st.set_page_config(page_title="pmdash", page_icon=str(FAVICON), layout="wide")
     try:
         settings = common.settings()
     except PmdashError as exc:
@@ -79,8 +83,10 @@ def navigation(disabled: frozenset[str] | set[str] = frozenset()):
         return None
     return st.navigation(
         [
-            st.Page(f"pages/{key}.py", title=title, icon=icon, url_path=key, default=n == 0)
-            for n, (key, title, icon) in enumerate(enabled)
+            # No page icons: the browser tab shows the open page's icon as its favicon, and a
+            # ":material/..." icon is fetched from a font CDN. The frame's own file stands.
+            st.Page(f"pages/{key}.py", title=title, url_path=key, default=n == 0)
+            for n, (key, title) in enumerate(enabled)
         ],
         position="top",
     )

@@ -84,8 +84,10 @@ def test_markdown_images_in_files_reports_and_rationales_load_nothing(tmp_path, 
         pytest.skip("chromium is missing: `make test` installs it as root")
     url, heard = listener
     site, failure_id = make_site(tmp_path, url)
+    asked = []  # every address the browser asks for, the favicon and fonts included
     for base in serve(site, tmp_path / "server.log"):
         page = browser.new_page()
+        page.on("request", lambda request: asked.append(request.url))
         page.goto(f"{base}/specs?project=shop&change=track-me")
         wait_idle(page)
         expect(page.get_by_text("Shoppers need it.", exact=False)).to_be_visible()
@@ -102,3 +104,5 @@ def test_markdown_images_in_files_reports_and_rationales_load_nothing(tmp_path, 
         wait_idle(page)
         page.close()
     assert heard == [], f"the browser fetched {heard}"
+    elsewhere = [u for u in asked if not u.startswith((base, "data:", "blob:"))]
+    assert elsewhere == [], f"the page asked outside the server for {elsewhere}"
