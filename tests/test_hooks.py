@@ -308,3 +308,18 @@ def test_install_command_line(tmp_path, capsys):
     assert main(["hook", "install", "--project", str(tmp_path)]) == 0
     assert "nothing changed" in capsys.readouterr().out
     assert (tmp_path / ".claude" / "settings.json").exists()
+
+
+def test_a_session_joins_the_project_a_report_named(db, env):
+    """A report ingested from a folder outside the checkout, then a session in the checkout:
+    one project, "shop", not "shop" and "shop-2"."""
+    from pmdata.ingest.playwright_ingest import ingest_report
+
+    ingest_report(db, SHARED / "fixtures" / "playwright" / "run-1.json", "shop")
+    payload = json.loads(FULL[0])
+    payload["cwd"] = "/home/dev/checkouts/shop"
+    assert send(json.dumps(payload), env).returncode == 0
+    assert rows(db, "SELECT name FROM projects") == [("shop",)]
+    assert rows(db, "SELECT p.name FROM sessions s JOIN projects p ON p.id = s.project_id") == [
+        ("shop",)
+    ]

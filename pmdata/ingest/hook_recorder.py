@@ -308,7 +308,8 @@ def _claim_waiting_session(con, agent_id: str, item: str, now: int) -> int | Non
 
 
 def _project(con: sqlite3.Connection, cwd: str | None, now: int) -> int:
-    """The known project whose path holds `cwd` (deepest first), or a new one named after it."""
+    """The known project whose path holds `cwd` (deepest first), else the one named like its
+    folder, else a new one named after it."""
     path = os.path.normpath(cwd) if cwd else "(unknown)"
     best = None
     for pid, ppath in con.execute("SELECT id, path FROM projects"):
@@ -319,16 +320,16 @@ def _project(con: sqlite3.Connection, cwd: str | None, now: int) -> int:
             best = (pid, len(p))
     if best:
         return best[0]
+    # One project, one name, whichever door its data came in by: a report ingested as "shop"
+    # and a session in a checkout named shop are the same project.
     name = os.path.basename(path) or path
-    rows = con.execute("SELECT name FROM projects WHERE name LIKE ?", (name + "%",))
-    taken = {n for (n,) in rows}
-    unique, n = name, 2
-    while unique in taken:
-        unique, n = f"{name}-{n}", n + 1
+    same_name = con.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
+    if same_name:
+        return same_name[0]
     return con.execute(
         "INSERT INTO projects (name, path, description, created_at, updated_at)"
         " VALUES (?, ?, 'Created from a Claude Code session', ?, ?)",
-        (unique, path, now, now),
+        (name, path, now, now),
     ).lastrowid
 
 
