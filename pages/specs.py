@@ -122,7 +122,7 @@ def show_change(project, change_id: str) -> None:
     with design:
         st.markdown(inert(detail.design) or "_No design.md._")
     if detail.state != "archived" and not common.readonly():
-        archive_form(project, change_id)
+        archive_form(project, change_id, verdict)
 
 
 def describe_update(update: dict) -> str:
@@ -132,7 +132,7 @@ def describe_update(update: dict) -> str:
     return f"{verb}: {', '.join(counts) or 'no requirement changes'}"
 
 
-def archive_form(project, change_id: str) -> None:
+def archive_form(project, change_id: str, verdict: dict | None) -> None:
     st.divider()
     st.subheader("Archive this change")
     plan, _ = plan_archive(project.openspec_path, change_id)
@@ -142,16 +142,26 @@ def archive_form(project, change_id: str) -> None:
     if plan.refusal:
         st.error(inert(f"Archive would refuse: {plan.refusal}"))
         return
-    if not plan.valid:
-        st.error("Validation fails: archiving anyway needs the force box.")
+    # The CLI's archive skips validating a change with no deltas; the page's verdict does not,
+    # so an invalid change never archives without the person saying so.
+    invalid = not plan.valid or (verdict is not None and not verdict["valid"])
+    if invalid:
+        issues = plan.validation["issues"] if not plan.valid else verdict["issues"]
+        st.error("Fails `openspec validate`: archiving it anyway needs the force box. Why:")
+        for i in issues:
+            if i["level"] == "ERROR":
+                st.caption(inert(f"{i['path']}: {i['message']}"))
     if plan.open_tasks:
         st.warning(f"{plan.open_tasks} of {plan.total_tasks} tasks are still open.")
     with st.form("archive", enter_to_submit=False):
         confirm = st.checkbox(f"Yes, archive {change_id} in {project.name}")
-        force = st.checkbox("Archive even though validation fails") if not plan.valid else False
+        force = st.checkbox("Archive even though validation fails") if invalid else False
         if st.form_submit_button("Archive", type="primary", disabled=False):
             if not confirm:
                 st.error("Tick the confirmation first.")
+                return
+            if invalid and not force:
+                st.error("This change fails validation: tick the force box to archive it anyway.")
                 return
             try:
                 archive_change(
@@ -191,33 +201,40 @@ def create_form(project) -> None:
         title = st.text_input("Title")
         why = st.text_area("Why")
         what = st.text_area("What changes (one per line)")
-        capability = st.text_input("Capability for a first requirement (optional)")
+        st.caption("A change adds at least one requirement, with a scenario, to a capability.")
+        capability = st.text_input("Capability", placeholder="e.g. checkout")
         requirement = st.text_input("Requirement name")
         text = st.text_input("Requirement (use SHALL)")
         scenario = st.text_input("Scenario")
         when = st.text_input("WHEN")
         then = st.text_input("THEN")
         if st.form_submit_button("Create proposal", type="primary"):
+            fields = {
+                "Title": title, "Why": why, "What changes": what, "Capability": capability,
+                "Requirement name": requirement, "Requirement": text, "Scenario": scenario,
+                "WHEN": when, "THEN": then,
+            }  # fmt: skip
+            missing = [label for label, value in fields.items() if not value.strip()]
+            if missing:
+                st.error(f"Fill in: {', '.join(missing)}.")
+                return
             try:
-                first = None
-                if capability.strip():
-                    first = FirstDelta(
+                proposal = Proposal(
+                    title=title,
+                    why=why,
+                    what_changes=[w.strip() for w in what.splitlines() if w.strip()],
+                    first_delta=FirstDelta(
                         capability=capability.strip(),
                         requirement=requirement,
                         text=text,
                         scenario=scenario,
                         when=when,
                         then=then,
-                    )
-                proposal = Proposal(
-                    title=title,
-                    why=why,
-                    what_changes=[w.strip() for w in what.splitlines() if w.strip()],
-                    first_delta=first,
+                    ),
                 )
                 new_id = create_proposal(project.openspec_path, proposal)
-            except (OpenSpecError, ValueError) as exc:
-                st.error(str(exc))
+            except OpenSpecError as exc:
+                st.error(inert(str(exc)))
                 return
             common.index().invalidate(project)
             st.success(f"Created change `{new_id}` in {project.name}.")

@@ -241,10 +241,28 @@ def test_create_a_proposal_from_the_specs_page(demo):
     form["Title"].input("Add dark mode")
     at.text_area[0].input("People read notes at night and the white page hurts.")
     at.text_area[1].input("Add a dark theme\nRemember the choice")
-    at.button(key="FormSubmitter:create_proposal-Create proposal").click().run()
-    assert not at.exception
+    submit = "FormSubmitter:create_proposal-Create proposal"
+    at.button(key=submit).click().run()
+    assert at.error[0].value == (
+        "Fill in: Capability, Requirement name, Requirement, Scenario, WHEN, THEN."
+    )
+    form = {t.label: t for t in at.text_input}  # this run's widgets
+    for label, value in {
+        "Capability": "theme",
+        "Requirement name": "Dark theme",
+        "Requirement (use SHALL)": "The app SHALL offer a dark theme.",
+        "Scenario": "At night",
+        "WHEN": "a person picks dark",
+        "THEN": "pages turn dark",
+    }.items():
+        form[label].input(value)
+    at.button(key=submit).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
     tree = OpenSpecTree(demo / "projects" / "notes-app" / "openspec")
     assert "add-dark-mode" in tree.change_ids()
+    from pmdata.openspec.validate import validate_change
+
+    assert validate_change(tree.changes_dir / "add-dark-mode", tree.specs_dir)["valid"]
     assert not (
         demo / "projects" / "storefront" / "openspec" / "changes" / "add-dark-mode"
     ).exists()
@@ -298,6 +316,26 @@ def test_an_interrupted_archive_is_shown_with_its_way_out(demo, monkeypatch):
     assert {p: p.read_bytes() for p in (root / "specs").rglob("*.md")} == before
     at.run()
     assert not any("was interrupted" in w.value for w in at.warning)
+
+
+def test_an_invalid_change_archives_only_when_forced_with_its_reasons_shown(demo):
+    root = demo / "projects" / "notes-app" / "openspec"
+    change = root / "changes" / "tidy-up"
+    change.mkdir(parents=True)
+    (change / "proposal.md").write_text(
+        "# Tidy up\n\n## Why\nIt is messy.\n\n## What Changes\n- x\n"
+    )
+    (change / "tasks.md").write_text("## 1. Do\n- [x] 1.1 tidy\n")
+    at = open_page(PAGES[1], project="notes-app", change="tidy-up")
+    assert any("archiving it anyway needs the force box" in e.value for e in at.error)
+    assert any("at least one delta" in c.value for c in at.caption)
+    next(c for c in at.checkbox if c.label.startswith("Yes, archive")).check()
+    at.button(key="FormSubmitter:archive-Archive").click().run()
+    assert any("tick the force box" in e.value for e in at.error)
+    assert change.is_dir(), "not archived without force"
+    next(c for c in at.checkbox if c.label.startswith("Archive even")).check()
+    at.button(key="FormSubmitter:archive-Archive").click().run()
+    assert not change.exists()
 
 
 def test_readonly_removes_every_write_form(demo, monkeypatch):

@@ -110,6 +110,20 @@ def render_proposal(p: Proposal) -> dict[str, str]:
     return files
 
 
+def _refuse_unless_valid(staged: Path, main_specs: Path) -> None:
+    """A change we create passes `openspec validate`, or is not created at all."""
+    from pmdata.openspec.validate import validate_change  # the validator is heavy to import
+
+    result = validate_change(staged, main_specs)
+    errors = [i["message"].split(". ")[0] for i in result["issues"] if i["level"] == "ERROR"]
+    if errors:
+        raise OpenSpecError(
+            "refused: the new change would fail `openspec validate` ("
+            + "; ".join(errors)
+            + "). Give it a first requirement with a scenario; nothing was written."
+        )
+
+
 def create_proposal(
     openspec_dir: Path | str,
     proposal: Proposal,
@@ -144,6 +158,7 @@ def _create(root: Path, proposal: Proposal, change_id: str | None, lock_timeout:
                 path = staging / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(content, encoding="utf-8")
+            _refuse_unless_valid(staging, root / "specs")
             changes.mkdir(exist_ok=True)
             within(root, changes)
             # One rename makes the whole change appear at once; a kill before it leaves only

@@ -144,3 +144,10 @@ def test_two_writers_of_the_same_title_one_wins(project):
     for t in threads:
         t.join()
     assert sorted(type(r).__name__ for r in results) == ["OpenSpecError", "str"]
+
+
+def test_a_proposal_that_would_not_validate_is_not_written(project):
+    bare = PROPOSAL.model_copy(update={"first_delta": None})
+    with pytest.raises(OpenSpecError, match="would fail `openspec validate`"):
+        create_proposal(project / "openspec", bare)
+    assert list((project / "openspec" / "changes").iterdir()) == []
