@@ -17,7 +17,7 @@ from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.index import ProjectIndex
 from pmdata.settings import Settings, load_settings
-from pmdata.work import STATUSES, Filters
+from pmdata.work import STATUSES, Filters, in_words
 
 
 def settings() -> Settings:
@@ -127,7 +127,7 @@ def statuses_not_followed(vocabulary: tuple[str, ...], what: str) -> None:
     silently dropped."""
     foreign = [s for s in current_filters().status if s not in vocabulary]
     if foreign:
-        names = " or ".join(s.replace("_", " ") for s in foreign)
+        names = " or ".join(in_words(s) for s in foreign)
         st.caption(
             inert(f"Status {names} is not a state of {what}: this page does not narrow by it.")
         )
@@ -253,6 +253,9 @@ HEADINGS = {
 }
 
 
+WORDED = ("status", "decision", "state", "session_type")  # codes shown as words (in_words)
+
+
 def headings(**own) -> dict:
     """`column_config` for a table: the shared headings, plus and over the table's `own`."""
     return {**HEADINGS, **own}
@@ -262,6 +265,9 @@ def table(frame: pd.DataFrame, columns: str = "", **own) -> None:
     """A list as every page shows one: the `columns` named (space-separated; all when none),
     full width, no index, the shared headings plus the table's `own` column settings."""
     shown = frame[columns.split()] if columns else frame
+    words = {c: shown[c].map(in_words) for c in WORDED if c in shown.columns}
+    if words:
+        shown = shown.assign(**words)
     # A missing text reads as nothing, not as a grey "None".
     text = [c for c in shown.columns if shown[c].dtype == object and shown[c].isna().any()]
     if text:

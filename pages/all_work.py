@@ -15,7 +15,7 @@ common.header("All Work")
 f = common.current_filters()
 st.caption(
     "Priority 5 is the most urgent. An error keeps its triage priority; a change in progress "
-    "counts 4, a draft 3, a complete one 2, and +1 when it fails validation."
+    "counts 4, one with no tasks yet 3, a complete one 2, and +1 when it fails validation."
 )
 
 
@@ -87,8 +87,8 @@ def live_view():
     # Counted over the list below, so every figure follows every filter.
     kinds, states = counted["kind"], counted["status"]
     cols = st.columns(4)
-    cols[0].metric("Changes in flight", int(((kinds == "spec") & (states == "in-progress")).sum()))
-    cols[1].metric("Drafts", int(((kinds == "spec") & (states == "draft")).sum()))
+    cols[0].metric("In progress", int(((kinds == "spec") & (states == "in-progress")).sum()))
+    cols[1].metric("No tasks yet", int(((kinds == "spec") & (states == "no-tasks")).sum()))
     cols[2].metric("Failing tests", int((kinds == "error").sum()))
     cols[3].metric("Need a spec", int(((kinds == "error") & (states == "needs_spec")).sum()))
     items = items.assign(

@@ -11,7 +11,7 @@ from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
 from pmdata.sessions import with_states
-from pmdata.work import CHANGE_STATES, fuzzy_filter, in_date_range
+from pmdata.work import CHANGE_STATES, fuzzy_filter, in_date_range, in_words
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -79,7 +79,8 @@ def show_change(project, change_id: str) -> None:
         return
     st.subheader(inert(detail.title))
     st.caption(
-        f"`{detail.folder}` · {detail.state} · {detail.completed_tasks}/{detail.total_tasks} tasks"
+        f"`{detail.folder}` · {in_words(detail.state)} · "
+        f"{detail.completed_tasks}/{detail.total_tasks} tasks"
     )
     if detail.problem:
         st.warning(inert(detail.problem))
@@ -280,14 +281,15 @@ common.validation_notice()
 by_state = changes["state"].value_counts()
 st.caption(
     f"{len(changes)} changes · "
-    + " · ".join(f"{int(by_state.get(state, 0))} {state}" for state in CHANGE_STATES)
+    + " · ".join(f"{int(by_state.get(state, 0))} {in_words(state)}" for state in CHANGE_STATES)
 )
-tabs = st.tabs([s.title() for s in CHANGE_STATES], key="state", bind="query-params")
+tabs = st.tabs([in_words(s).capitalize() for s in CHANGE_STATES], key="state", bind="query-params")
 for state, tab in zip(CHANGE_STATES, tabs, strict=True):
     with tab:
         rows = changes[changes["state"] == state]
         if rows.empty:
-            st.caption(f"No {state} changes" + (f" in {f.project}." if f.project else "."))
+            where = f" in {f.project}" if f.project else ""
+            st.caption(inert(f"No changes {in_words(state)}{where}."))
             continue
         common.table(
             rows,

@@ -2,9 +2,9 @@
 
 Priority (1 low … 5 urgent) means the same for both kinds:
 - an error carries its triage priority (the classifier's, or the one a person set);
-- a change: in progress 4 (work in flight is closest to done), draft 3, complete 2 (only the
-  archive is left); one that fails `openspec validate` gets +1 (it blocks its own archive),
-  capped at 5.
+- a change, by the OpenSpec CLI's status: in-progress 4 (it has tasks to do), no-tasks 3 (not
+  planned yet), complete 2 (only the archive is left); one that fails `openspec validate` gets
+  +1 (it blocks its own archive), capped at 5.
 Equal priorities put the most recently active item first.
 """
 
@@ -16,12 +16,35 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
-CHANGE_PRIORITY = {"in-progress": 4, "draft": 3, "complete": 2, "archived": 1}
-CHANGE_STATES = ("draft", "in-progress", "complete", "archived")
+CHANGE_PRIORITY = {"in-progress": 4, "no-tasks": 3, "complete": 2, "archived": 1}
+CHANGE_STATES = ("no-tasks", "in-progress", "complete", "archived")  # the CLI's, and archived
 DECISIONS = ("needs_spec", "one_off_fix", "ignore", "pending")
 SESSION_STATES = ("waiting", "running", "idle", "finished")
 STATUSES = CHANGE_STATES + DECISIONS + SESSION_STATES
 SEARCH_THRESHOLD = 70
+# How a status reads on screen: one spelling for one thing, in words rather than codes.
+STATUS_WORDS = {
+    "no-tasks": "no tasks",
+    "in-progress": "in progress",
+    "complete": "complete",
+    "archived": "archived",
+    "needs_spec": "needs a spec",
+    "one_off_fix": "one-off fix",
+    "ignore": "ignore",
+    "pending": "pending",
+    "waiting": "waiting",
+    "running": "running",
+    "idle": "idle",
+    "finished": "finished",
+    "manual": "manual",
+    "spec_implementation": "implements a change",
+    "error_remediation": "fixes a failure",
+}
+
+
+def in_words(status: object) -> str:
+    """A status as it reads on screen ("needs a spec"); anything unknown as it is."""
+    return STATUS_WORDS.get(status, status) if isinstance(status, str) else ""
 
 
 class Filters(BaseModel):
@@ -54,7 +77,7 @@ class Filters(BaseModel):
         if self.project:
             words.append(f"project {self.project}")
         if self.status:
-            words.append("status " + " or ".join(s.replace("_", " ") for s in self.status))
+            words.append("status " + " or ".join(in_words(s) for s in self.status))
         if self.since:
             end = f" to {self.until:%d %b %Y}" if self.until and self.until != self.since else ""
             words.append(f"dates {self.since:%d %b %Y}{end}")

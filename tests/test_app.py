@@ -11,7 +11,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from pmdata.openspec.tree import OpenSpecTree
-from pmdata.work import change_priority
+from pmdata.work import STATUS_WORDS, change_priority
 from tests.conftest import ROOT, rows
 
 APP = str(ROOT / "app.py")
@@ -126,7 +126,7 @@ def test_filters_round_trip_through_the_url(demo):
     assert at.title[0].value == "Errors · storefront"
     assert "storefront" in at.caption[0].value  # breadcrumbs
     table = at.dataframe[0].value
-    assert set(table["project"]) == {"storefront"} and set(table["decision"]) == {"needs_spec"}
+    assert set(table["project"]) == {"storefront"} and set(table["decision"]) == {"needs a spec"}
     assert at.query_params["project"] in ("storefront", ["storefront"])
 
 
@@ -195,7 +195,8 @@ def test_change_verdicts_come_in_from_the_background(demo):
     work = open_page(PAGES[0], project="billing-api").dataframe[0].value
     invalid = work[work["link"].str.contains("change=refactor-bulk-actions")].iloc[0]
     assert "invalid" in invalid["detail"]
-    assert invalid["priority"] == change_priority(invalid["status"], valid=False)
+    state = {words: code for code, words in STATUS_WORDS.items()}[invalid["status"]]  # on screen
+    assert invalid["priority"] == change_priority(state, valid=False)
 
 
 def failure_of(db, project):

@@ -111,10 +111,10 @@ def test_all_work_figures_follow_the_search(real):
     everything = opened(PAGES[0])
     narrowed = opened(PAGES[0], q="qa-smoke")
     figures = {m.label: int(m.value) for m in narrowed.metric}
-    assert figures["Failing tests"] == 0 and figures["Changes in flight"] + figures["Drafts"] <= 1
+    assert figures["Failing tests"] == 0 and figures["In progress"] + figures["No tasks yet"] <= 1
     assert {m.label: int(m.value) for m in everything.metric}["Failing tests"] == 3
 
 
 def test_a_status_from_another_page_is_said_not_dropped(real):
-    at = opened(PAGES[3], status="draft")
-    assert any("Status draft is not a state of sessions" in c.value for c in at.caption)
+    at = opened(PAGES[3], status="needs_spec")
+    assert any("Status needs a spec is not a state of sessions" in c.value for c in at.caption)

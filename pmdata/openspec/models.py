@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from pmdata.openspec import deltas as delta_reader
 from pmdata.openspec.markdown import find_section, js_trim, parse_sections
-from pmdata.openspec.tasks import task_lines
+from pmdata.openspec.tasks import status_of, task_lines
 from pmdata.openspec.tree import (
     OpenSpecError,
     OpenSpecTree,
@@ -60,7 +60,7 @@ class ChangeSummary(BaseModel):
 
     id: str
     title: str
-    state: str  # draft | in-progress | complete | archived
+    state: str  # the CLI's words: no-tasks | in-progress | complete; and archived
     completed_tasks: int
     total_tasks: int
     last_modified: datetime
@@ -92,12 +92,9 @@ class SpecDetail(BaseModel):
 
 
 def change_state(completed: int, total: int, archived: bool = False) -> str:
-    """draft: no task done yet; in-progress: some; complete: all; archived: moved to archive/."""
-    if archived:
-        return "archived"
-    if total and completed == total:
-        return "complete"
-    return "in-progress" if completed else "draft"
+    """The CLI's status (no-tasks, in-progress, complete: `tasks.status_of`), or archived (moved
+    to archive/). A change with tasks and none done is in-progress, as the CLI says."""
+    return "archived" if archived else status_of(completed, total)
 
 
 def _requirement(section) -> Requirement:

@@ -62,13 +62,13 @@ def test_a_new_session_and_its_end_show_without_a_reload(app_url, served_demo, p
 def test_a_spec_edit_on_disk_shows_without_a_reload(app_url, served_demo, page):
     page.goto(f"{app_url}/?project=notes-app")
     wait_idle(page)
-    drafts = int(metric(page, "Drafts").inner_text())
+    drafts = int(metric(page, "No tasks yet").inner_text())
     change = served_demo / "projects" / "notes-app" / "openspec" / "changes" / "add-live-test"
     change.mkdir()
     (change / "proposal.md").write_text(
         "# Add a live test\n\n## Why\nTo see edits arrive.\n\n## What Changes\n- Nothing real\n"
     )
-    expect(metric(page, "Drafts")).to_have_text(str(drafts + 1), timeout=LIVE_TIMEOUT_MS)
+    expect(metric(page, "No tasks yet")).to_have_text(str(drafts + 1), timeout=LIVE_TIMEOUT_MS)
 
 
 def ingest(served_demo, tmp_path, project: str) -> None:
@@ -104,12 +104,12 @@ def test_a_new_failing_run_shows_on_the_errors_page_without_a_reload(
 def test_a_new_change_on_disk_shows_on_the_specs_page_without_a_reload(app_url, served_demo, page):
     page.goto(f"{app_url}/specs?project=billing-api")
     wait_idle(page)
-    counts = page.get_by_text(re.compile(r"^\d+ changes · \d+ draft"))
-    drafts = lambda text: int(re.search(r"(\d+) draft", text)[1])  # noqa: E731
+    counts = page.get_by_text(re.compile(r"^\d+ changes · \d+ no tasks"))
+    drafts = lambda text: int(re.search(r"(\d+) no tasks", text)[1])  # noqa: E731
     before = drafts(counts.inner_text())
     change = served_demo / "projects" / "billing-api" / "openspec" / "changes" / "add-live-test-2"
     change.mkdir()
     (change / "proposal.md").write_text(
         "# Add a second live test\n\n## Why\nTo see edits arrive.\n\n## What Changes\n- None\n"
     )
-    expect(counts).to_contain_text(f"{before + 1} draft", timeout=LIVE_TIMEOUT_MS)
+    expect(counts).to_contain_text(f"{before + 1} no tasks", timeout=LIVE_TIMEOUT_MS)

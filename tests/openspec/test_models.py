@@ -54,9 +54,10 @@ def test_spec_detail_and_states():
     assert detail.purpose.strip() == want["overview"].strip()
     with pytest.raises(OpenSpecError):
         spec_detail(tree, "../../etc")
+    # The CLI's words: a change with tasks and none done is in progress, as `openspec list` says.
     assert [change_state(0, 0), change_state(0, 3), change_state(1, 3), change_state(3, 3)] == [
-        "draft",
-        "draft",
+        "no-tasks",
+        "in-progress",
         "in-progress",
         "complete",
     ]
