@@ -50,6 +50,25 @@ def read_text(path: Path | str, problems: dict[str, str] | None = None) -> str:
     return text
 
 
+# ICU's root collation puts ASCII punctuation in this order, before digits and letters.
+_PUNCTUATION = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def locale_key(name: str) -> tuple:
+    """The order of JavaScript's `localeCompare` (ICU's root collation), which the CLI sorts
+    ids by, for the ids real trees hold: punctuation (`_` before `-`) before digits before
+    letters, letters without regard to case, and at equal letters lower case first."""
+    primary = tuple(
+        (0, _PUNCTUATION.find(c), ord(c))
+        if not c.isalnum()
+        else (1, 0, c)
+        if c.isdigit()
+        else (2, 0, c.casefold())
+        for c in name
+    )
+    return primary, name.swapcase()
+
+
 def discover_spec_files(specs_root: Path) -> list[tuple[str, Path]]:
     """(id, path) for every spec.md below `specs_root` at depth ≥ 1; ids sorted by code point."""
     found: list[tuple[str, Path]] = []
@@ -175,6 +194,9 @@ class OpenSpecTree:
                     "status": status_of(done, total),
                 }
             )
+        # Newest first; equal times in code-point order of the ids: the CLI's sort is stable and
+        # Node's readdir sorts names as strcmp does (checked: A-thing, Zeta, a_thing, alpha).
+        items.sort(key=lambda c: c["name"])
         items.sort(key=lambda c: -c["lastModified"])
         for item in items:
             item["lastModified"] = iso_millis(item["lastModified"])
@@ -240,7 +262,10 @@ class OpenSpecTree:
         proposal = folder / "proposal.md"
         if not proposal.is_file():
             if folder.is_dir():
-                raise OpenSpecError(f'Change "{change_id}" has no proposal.md yet.')
+                raise OpenSpecError(
+                    f'Change "{change_id}" has no proposal.md yet. Run "openspec status '
+                    f'--change {change_id}" to see which artifact comes next.'
+                )
             raise OpenSpecError(f'Change "{change_id}" not found')
         text = read_text(proposal, self.problems)
         sections = parse_sections(text)

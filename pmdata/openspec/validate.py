@@ -25,7 +25,13 @@ from pmdata.openspec.spec_blocks import (
     structure_issues,
 )
 from pmdata.openspec.tasks import task_lines, task_progress
-from pmdata.openspec.tree import OpenSpecError, OpenSpecTree, discover_spec_files, read_text
+from pmdata.openspec.tree import (
+    OpenSpecError,
+    OpenSpecTree,
+    discover_spec_files,
+    locale_key,
+    read_text,
+)
 
 MIN_PURPOSE_LENGTH = 50
 MAX_REQUIREMENT_TEXT = 500
@@ -686,7 +692,7 @@ def validate_tree(
             else:
                 result = validate_spec_text(spec_id, text, strict)
             items.append({"id": spec_id, "type": "spec", **result})
-    items.sort(key=lambda r: r["id"])
+    items.sort(key=lambda r: locale_key(r["id"]))  # the CLI's localeCompare, not code points
     types = [t for t, on in (("change", changes), ("spec", specs)) if on]
     return {"items": items, "summary": _summary(items, types), "version": "1.0"}
 

@@ -85,3 +85,32 @@ def test_list_orders_by_last_modified_newest_first(tmp_path, capsys):
         os.utime(folder / "proposal.md", (stamp, stamp))
     _, ours = run_json(capsys, "openspec", "list", "--json", "--root", str(tmp_path))
     assert [c["name"] for c in ours["changes"]] == ["new", "mid", "old"]
+
+
+def _small_tree(root: Path) -> Path:
+    """Ids that tell code-point, case-insensitive and ICU punctuation orders apart, all with
+    one modification time, and a change without proposal.md."""
+    for name in ("b-thing", "A-thing", "a_thing", "Zeta", "alpha"):
+        folder = root / "openspec" / "changes" / name
+        folder.mkdir(parents=True)
+        (folder / "tasks.md").write_text("- [ ] 1.1 x\n")
+        for path in (folder / "tasks.md", folder):
+            os.utime(path, (1_767_225_600, 1_767_225_600))
+    (root / "openspec" / "specs").mkdir()
+    return root
+
+
+def test_orders_and_a_missing_proposal_read_as_the_cli_says(tmp_path, capsys, openspec_cli):
+    root = _small_tree(tmp_path / "p")
+    for argv in (
+        ("validate", "--all", "--json"),
+        ("list", "--json"),
+        ("show", "b-thing", "--json"),
+    ):
+        theirs = openspec_cli(root, *argv)
+        theirs.pop("root", None)
+        ours_argv = [a for a in argv if a != "--all"]
+        _, ours = run_json(capsys, "openspec", *ours_argv, "--root", str(root))
+        if argv[0] == "validate":
+            theirs, ours = ([i["id"] for i in d["items"]] for d in (theirs, ours))
+        assert ours == theirs, argv
