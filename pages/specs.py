@@ -96,34 +96,47 @@ def show_change(project, change_id: str) -> None:
     proposal, deltas, tasks, design = st.tabs(
         ["Proposal", "Deltas", "Tasks", "Design"], key="change_tab", bind="query-params"
     )
-    with proposal:
-        # As its author wrote it, whatever its sections are called (Context, Goals, 背景, ...).
-        if detail.proposal.strip():
-            st.markdown(inert(detail.proposal))
-        else:
-            st.caption("This change has no proposal.md.")
-    with deltas:
-        if not detail.capabilities:
-            st.caption("No delta specs.")
-        for cap in detail.capabilities:
-            st.markdown(inert(f"#### {cap.capability}"))
-            for d in cap.deltas:
-                label = f"{d.operation} · {d.requirement.name}"
-                if d.renamed_from:
-                    label += f" (from {d.renamed_from})"
-                with st.expander(inert(label)):
-                    st.markdown(inert(d.requirement.text) or "_(name only)_")
-                    for s in d.requirement.scenarios:
-                        st.markdown(inert(f"**Scenario: {s.name}**\n\n{s.text}"))
-    with tasks:
-        if not detail.tasks:
-            st.caption("No tasks.")
-        for t in detail.tasks:
-            st.checkbox(inert(t.text), value=t.done, disabled=True, key=f"task-{id(t)}")
-    with design:
-        st.markdown(inert(detail.design) or "_No design.md._")
+    # Only the open tab is drawn: a change with 452 tasks costs nothing until Tasks is opened.
+    if proposal.open:
+        with proposal:
+            # As its author wrote it, whatever its sections are called (Context, Goals, 背景).
+            if detail.proposal.strip():
+                st.markdown(inert(detail.proposal))
+            else:
+                st.caption("This change has no proposal.md.")
+    if deltas.open:
+        with deltas:
+            show_deltas(detail)
+    if tasks.open:
+        with tasks:
+            if not detail.tasks:
+                st.caption("No tasks.")
+            else:  # one list, not a widget per task
+                st.caption(f"{detail.completed_tasks} of {detail.total_tasks} done")
+                checklist = "\n".join(
+                    f"- [{'x' if t.done else ' '}] {t.text}" for t in detail.tasks
+                )
+                st.markdown(inert(checklist))
+    if design.open:
+        with design:
+            st.markdown(inert(detail.design) or "_No design.md._")
     if detail.state != "archived" and not common.readonly():
         archive_form(project, change_id, verdict)
+
+
+def show_deltas(detail) -> None:
+    if not detail.capabilities:
+        st.caption("No delta specs.")
+    for cap in detail.capabilities:
+        st.markdown(inert(f"#### {cap.capability}"))
+        for d in cap.deltas:
+            label = f"{d.operation} · {d.requirement.name}"
+            if d.renamed_from:
+                label += f" (from {d.renamed_from})"
+            with st.expander(inert(label)):
+                st.markdown(inert(d.requirement.text) or "_(name only)_")
+                for s in d.requirement.scenarios:
+                    st.markdown(inert(f"**Scenario: {s.name}**\n\n{s.text}"))
 
 
 def describe_update(update: dict) -> str:
