@@ -109,6 +109,7 @@ def filter_widgets() -> Filters:
         value=(),
         key="dates",
         bind="query-params",
+        min_value=date(2000, 1, 1),  # any history; Streamlit's own floor is ten years back
         max_value=date.today() + timedelta(days=1),
     )
     st.text_input("Search", key="q", bind="query-params", placeholder="title, test, change id")
@@ -242,7 +243,7 @@ HEADINGS = {
     "session_type": "Type",
     "last_tool": "Current tool",
     "tool_calls": "Tool calls",
-    "avg_duration_ms": "Average call (ms)",
+    "avg_duration_ms": st.column_config.NumberColumn("Average call", format="%.0f ms"),
     "duration": "Duration",
     "calls": "Calls",
     "succeeded": "Succeeded",

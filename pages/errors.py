@@ -2,10 +2,9 @@
 own page with its history, fingerprint group and the triage forms."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from dashboard import common, frame, remediation
+from dashboard import charts, common, frame, remediation
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
@@ -13,7 +12,7 @@ from pmdata.remediation import TEST_REMEDIATION_STATES
 from pmdata.triage import service
 from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
-from pmdata.work import DECISIONS, fuzzy_filter
+from pmdata.work import DECISIONS, fuzzy_filter, how_many
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -27,10 +26,11 @@ failure_param = st.query_params.get("failure")
 
 
 def agreement_line() -> None:
-    frame = common.run("triage_agreement")
+    frame = common.run("triage_agreement", project=f.project)
     overall = frame[frame["scope"] == "overall"]
     if overall.empty or not int(overall.iloc[0]["reviewed"]):
-        st.caption("Agreement: no person has reviewed a suggestion yet.")
+        where = f" in {f.project}" if f.project else ""
+        st.caption(inert(f"Agreement: no person has reviewed a suggestion{where} yet."))
         return
     row = overall.iloc[0]
     st.metric(
@@ -229,14 +229,16 @@ if failing.empty:
             "`pmdata ingest playwright REPORT --project NAME`."
         )
     st.stop()
+needs_spec = int((failing["decision"] == "needs_spec").sum())
 st.caption(
-    f"{len(failing)} failing tests · {int(failing['occurrences'].sum())} failures · "
-    f"{int((failing['decision'] == 'needs_spec').sum())} need a spec"
+    f"{how_many(len(failing), 'failing test')} · "
+    f"{how_many(int(failing['occurrences'].sum()), 'failure')} · "
+    f"{how_many(needs_spec, 'needs a spec', 'need a spec')}"
 )
 shown = failing.head(common.MAX_ROWS)
 if len(failing) > len(shown):
     st.caption(
-        f"The {len(shown)} most urgent of {len(failing)} failing tests: filter for the rest."
+        f"The {len(shown):,} most urgent of {len(failing):,} failing tests: filter for the rest."
     )
 shown = shown.assign(link=[common.permalink("errors", failure=i) for i in shown["failure_id"]])
 common.table(
@@ -245,32 +247,35 @@ common.table(
     last_seen=common.ago("Last seen"),
 )
 trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")
+# The trend and flaky charts count by project and dates in SQL; the list's other filters are
+# said, not silently dropped.
+unfollowed = [w for w in f.active() if w.startswith(("status", "search"))]
+unfollowed += [f"remediation {' or '.join(chosen)}"] if chosen else []
+not_followed = None
+if unfollowed:
+    not_followed = inert(
+        "Counts every failing test of the project and dates; not narrowed by "
+        + ", ".join(unfollowed)
+        + "."
+    )
 if trend.open:
     with trend:
-        data = common.run("failure_trend_by_class", **params)
         st.plotly_chart(
-            px.bar(data, x="day", y="failures", color="classification"), width="stretch"
+            charts.failures_by_day(common.run("failure_trend_by_class", **params)),
+            width="stretch",
         )
+        if not_followed:
+            st.caption(not_followed)
 if top.open:
     with top:
         most = failing.sort_values("occurrences", ascending=False).head(15)
-        st.plotly_chart(
-            px.bar(most, x="occurrences", y="test_name", orientation="h", color="classification"),
-            width="stretch",
-        )
+        st.plotly_chart(charts.most_failing(most), width="stretch")
 if flaky.open:
     with flaky:
         data = common.run("flaky_tests", **params)
         if data.empty:
             st.caption("No test passed on retry in this range.")
         else:
-            st.plotly_chart(
-                px.bar(
-                    data,
-                    x="flaky_rate",
-                    y="test_name",
-                    orientation="h",
-                    hover_data=["flaky_runs", "runs"],
-                ),
-                width="stretch",
-            )
+            st.plotly_chart(charts.flaky_tests(data), width="stretch")
+            if not_followed:
+                st.caption(not_followed)

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import common, frame, guard
+from dashboard import charts, common, frame, guard
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
@@ -15,7 +15,7 @@ from pmdata.sessions import (
     work_item_target,
     work_item_text,
 )
-from pmdata.work import SESSION_STATES, fuzzy_filter
+from pmdata.work import SESSION_STATES, fuzzy_filter, in_date_range
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -45,6 +45,12 @@ def live_sessions():
     wanted = f.statuses_in(SESSION_STATES)
     if wanted:
         sessions = sessions[sessions["state"].isin(wanted)]
+    # Dates narrow to sessions active within them (their last event).
+    sessions = in_date_range(
+        sessions.assign(active_at=pd.to_datetime(sessions["last_event_at"], unit="s", utc=True)),
+        "active_at",
+        f,
+    )
     sessions = fuzzy_filter(sessions, ["agent_id", "work_item", "project"], f.q)
     if sessions.empty:
         common.nothing_matches("sessions")
@@ -66,7 +72,7 @@ def live_sessions():
         st.subheader("Tool calls")
         timeline_chart(calls)
         counts = calls.groupby("tool_name").size().rename("calls").reset_index()
-        st.plotly_chart(px.bar(counts, x="tool_name", y="calls"), width="stretch")
+        st.plotly_chart(charts.calls_per_tool(counts), width="stretch")
     finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
     if not finished.empty:
         st.subheader("Finished: what each session did")

@@ -42,6 +42,13 @@ STATUS_WORDS = {
 }
 
 
+def how_many(n: int, one: str, many: str | None = None) -> str:
+    """ "1 failing test", "206,173 failures": the number with separators, the noun agreeing."""
+    if many is None:
+        many = one + "s" if not one.endswith("s") else one
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def in_words(status: object) -> str:
     """A status as it reads on screen ("needs a spec"); anything unknown as it is."""
     return STATUS_WORDS.get(status, status) if isinstance(status, str) else ""

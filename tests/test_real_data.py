@@ -118,3 +118,17 @@ def test_all_work_figures_follow_the_search(real):
 def test_a_status_from_another_page_is_said_not_dropped(real):
     at = opened(PAGES[3], status="needs_spec")
     assert any("Status needs a spec is not a state of sessions" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page, what", [(PAGES[1], "changes"), (PAGES[3], "sessions")])
+def test_dates_narrow_specs_and_sessions_too(real, page, what):
+    at = opened(page, dates=["2001-01-01", "2001-01-02"])
+    assert any(f"No {what} match dates 01 Jan 2001 to 02 Jan 2001" in i.value for i in at.info)
+
+
+def test_the_trend_says_which_filters_it_does_not_follow(real):
+    at = opened(PAGES[2], q="price")
+    at.query_params["chart"] = "Trend"
+    at.run()
+    assert any("not narrowed by search “price”" in c.value for c in at.caption)
+    assert any("1 failing test ·" in c.value for c in at.caption)  # one, not "1 failing tests"
