@@ -2,13 +2,13 @@
 what a finished one did."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from dashboard import charts, common, frame, guard
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
+    calls_in_order,
     describe_duration,
     finished_summaries,
     with_states,
@@ -59,7 +59,11 @@ def live_sessions():
     for col, state in zip(cols, SESSION_STATES, strict=True):
         col.metric(state.title(), int((sessions["state"] == state).sum()))
     common.table(
-        sessions.assign(link=[common.permalink("sessions", session=i) for i in sessions["id"]]),
+        sessions.assign(
+            link=[common.permalink("sessions", session=i) for i in sessions["id"]],
+            # A finished session has no current tool; its last one is on its own page.
+            last_tool=sessions["last_tool"].where(sessions["state"] != "finished", ""),
+        ),
         "id project state_text session_type work_item last_tool tool_calls success_rate"
         " avg_duration_ms link",
         id="Session",
@@ -70,7 +74,7 @@ def live_sessions():
     calls = calls[calls["session_id"].isin(sessions["id"])]
     if not calls.empty:
         st.subheader("Tool calls")
-        timeline_chart(calls)
+        st.plotly_chart(charts.sessions_timeline(calls), width="stretch")
         counts = calls.groupby("tool_name").size().rename("calls").reset_index()
         st.plotly_chart(charts.calls_per_tool(counts), width="stretch")
     finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
@@ -84,27 +88,6 @@ def live_sessions():
             id="Session",
             ended_at=common.ago("Ended"),
         )
-
-
-def timeline_chart(calls: pd.DataFrame) -> None:
-    """Each tool call as a bar from its start to its end, one row per session."""
-    timeline = calls.assign(
-        end=lambda c: c["called_at"] + pd.to_timedelta(c["duration_ms"].fillna(0), unit="ms"),
-        session=lambda c: c["session_id"].astype(str),
-    )
-    # A call of a few milliseconds would be an invisible sliver: each gets a second at least.
-    timeline["end"] = timeline[["end", "called_at"]].max(axis=1) + pd.Timedelta(seconds=1)
-    st.plotly_chart(
-        px.timeline(
-            timeline,
-            x_start="called_at",
-            x_end="end",
-            y="session",
-            color="tool_name",
-            labels={"session": "Session", "tool_name": "Tool"},
-        ),
-        width="stretch",
-    )
 
 
 def work_item_link(work_item) -> str | None:
@@ -152,8 +135,19 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
     if summary["files"]:
         st.code("\n".join(summary["files"]), language="text")
     if not mine.empty:
-        st.markdown("**Tool calls over time:**")
-        timeline_chart(mine)
+        ordered = calls_in_order(mine)
+        st.markdown("**Tool calls, in order:**")
+        st.plotly_chart(charts.calls_in_order(ordered), width="stretch")
+        common.table(
+            ordered,
+            number="#",
+            at=common.ago("When"),
+            tool="Tool",
+            about="On",
+            outcome="Outcome",
+            seconds=st.column_config.NumberColumn("Took", format="%.1f s"),
+            error="Error",
+        )
 
 
 live_sessions()

@@ -62,6 +62,57 @@ def files_touched(tool_inputs) -> list[str]:
     return list(seen)
 
 
+# What a call was about, from its input: the first of these keys it has.
+_ABOUT = ("command", "file_path", "path", "notebook_path", "pattern", "url", "query", "prompt")
+
+
+def _first_line(text) -> str:
+    return text.strip().splitlines()[0] if isinstance(text, str) and text.strip() else ""
+
+
+def _about(raw) -> str:
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    for key in _ABOUT:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            first = value.strip().splitlines()[0]
+            return first if len(first) <= 120 else first[:117] + "…"
+    return ""
+
+
+def calls_in_order(calls: pd.DataFrame) -> pd.DataFrame:
+    """A session's tool calls as a person reads them (rows of session_tool_calls.sql): number,
+    tool, what it was about, outcome, duration in seconds, and for a failed call its error
+    ("Bash failed: exit 2")."""
+    if calls.empty:
+        return pd.DataFrame(
+            columns=["number", "at", "tool", "about", "outcome", "seconds", "error"]
+        )
+    ordered = calls.sort_values(["ended_ms", "hook_id"], kind="stable")
+    tools = ordered["tool_name"].fillna("(unnamed tool)")
+    failed = ordered["success"] == 0
+    errors = [
+        f"{tool} failed: {_first_line(message) or 'no message'}" if bad else ""
+        for tool, message, bad in zip(tools, ordered["error_message"], failed, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "number": range(1, len(ordered) + 1),
+            "at": pd.to_datetime(ordered["ended_ms"], unit="ms", utc=True).to_numpy(),
+            "tool": tools.to_numpy(),
+            "about": [_about(raw) for raw in ordered["tool_input"]],
+            "outcome": ["failed" if bad else "ok" for bad in failed],
+            "seconds": (ordered["duration_ms"] / 1000).to_numpy(),
+            "error": errors,
+        }
+    )
+
+
 def activity_summary(calls: pd.DataFrame, started_at: int | None, ended_at: int | None) -> dict:
     """What one session did, from its tool calls (rows of session_tool_calls.sql)."""
     tools = Counter(calls["tool_name"].dropna()) if not calls.empty else Counter()

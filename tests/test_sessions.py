@@ -120,3 +120,20 @@ def test_a_finished_session_that_touched_no_file_is_summed_up(recorded):
         "",
     )
     assert mine["tools"].iloc[0] == "Bash×1"
+
+
+def test_a_sessions_calls_read_in_order_with_outcome_duration_and_error(recorded):
+    db, recorder = recorded
+    send_all(recorder, FULL)
+    sessions, calls = sessions_and_calls(db, now=2_000_000_000)
+    mine = calls[calls["session_id"] == int(sessions["id"].iloc[0])]
+    from pmdata.sessions import calls_in_order
+
+    ordered = calls_in_order(mine)
+    assert list(ordered["number"]) == list(range(1, len(mine) + 1))
+    assert ordered["at"].is_monotonic_increasing
+    failed = ordered[ordered["outcome"] == "failed"]
+    assert len(failed) == 1 and failed["error"].iloc[0].startswith("Bash failed: ")
+    assert (ordered.loc[ordered["outcome"] == "ok", "error"] == "").all()
+    assert ordered["about"].str.len().gt(0).any()  # a file path or a command, not a dict
+    assert not ordered.isna().any().any()
