@@ -438,7 +438,7 @@ def test_a_session_permalink_opens_its_page_with_its_timeline_and_work_item(demo
     # The status filter says finished only: a link to one session shows it all the same.
     at = open_page(PAGES[3], session=str(on_error), status="finished")
     assert at.subheader[0].value.startswith(f"Session {on_error} · ")
-    assert not at.dataframe  # its own page, not the list
+    assert [set(d.value.columns) >= {"number", "outcome"} for d in at.dataframe] == [True]  # calls
     assert at.get("plotly_chart"), "no timeline of its tool calls"
     links = [m.value for m in at.markdown if m.value.startswith("**Working on:**")]
     assert links == [f"**Working on:** [{item}](/errors?failure={failure})"]
