@@ -173,6 +173,29 @@ def header(page: str, *trail: str) -> None:
     st.caption(inert(" › ".join(["pmdash", scope, page, *trail])))
 
 
+_FLASH = "_pmdash_flash"
+
+
+def done(message: str, **go_to) -> None:
+    """After a write: rerun at once, so every figure on the page shows the new state, and say
+    what was done at the top of the next run (a message drawn before a rerun would vanish).
+    `go_to` changes the URL's item (`change=None` goes back to the list)."""
+    st.session_state[_FLASH] = message
+    for key, value in go_to.items():
+        if value is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = value
+    st.rerun()
+
+
+def show_done() -> None:
+    """The message of the write that caused this run, once."""
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(inert(message), icon=":material/check_circle:")
+
+
 def readonly() -> bool:
     return settings().readonly
 

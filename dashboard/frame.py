@@ -48,6 +48,7 @@ def run() -> None:
     if common.db():
         completion_notices()
     st.session_state[_FRAMED] = True
+    common.show_done()
     try:
         page.run()
     except Exception as exc:  # one line, never a traceback; the frame keeps serving

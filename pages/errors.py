@@ -12,7 +12,7 @@ from pmdata.remediation import TEST_REMEDIATION_STATES
 from pmdata.triage import service
 from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
-from pmdata.work import DECISIONS, fuzzy_filter, how_many
+from pmdata.work import DECISIONS, fuzzy_filter, how_many, in_words
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -128,9 +128,10 @@ def forms(d, group, attempts) -> None:
                     priority,
                     who=common.who(),
                 )
-                st.success("Saved.")
             except PmdashError as exc:
-                st.error(str(exc))
+                st.error(inert(str(exc)))
+            else:
+                common.done(f"Saved: {in_words(decision)}, priority {priority}.")
     with assign, st.form("assign", enter_to_submit=False):
         sessions = common.run("session_activity", project=d["project"])
         free = sessions[sessions["work_item"].isna() & (sessions["status"] == "running")]
@@ -142,11 +143,15 @@ def forms(d, group, attempts) -> None:
         )
         st.caption(f"Or start one: `PMDASH_WORK_ITEM=error:{int(d['triage_id'])} claude`")
         if st.form_submit_button("Assign"):
+            if choice is None:
+                st.error("Pick a session first.")
+                return
             try:
                 service.assign_session(common.db(), int(d["failure_id"]), int(choice))
-                st.success(f"Session {choice} is on it.")
-            except (PmdashError, TypeError) as exc:
-                st.error(str(exc) if isinstance(exc, PmdashError) else "Pick a session first.")
+            except PmdashError as exc:
+                st.error(inert(str(exc)))
+            else:
+                common.done(f"Session {choice} is on it.")
     with propose:
         project = next((p for p in common.index().projects() if p.name == d["project"]), None)
         if project is None:
@@ -174,10 +179,11 @@ def forms(d, group, attempts) -> None:
                         new_id = create_proposal_from_failure(
                             common.db(), project.openspec_path, int(d["failure_id"]), proposal
                         )
-                        common.index().invalidate(project)
-                        st.success(f"Created `{new_id}`.")
                     except (PmdashError, OpenSpecError, ValueError) as exc:
-                        st.error(str(exc))
+                        st.error(inert(str(exc)))
+                    else:
+                        common.index().invalidate(project)
+                        common.done(f"Created change {new_id} in {project.name}.")
     with whole, st.form("group", enter_to_submit=False):
         st.caption(f"{len(group)} failing tests share this fingerprint.")
         decision = st.selectbox("Decision for all", DECISIONS, key="group_decision")
@@ -187,9 +193,10 @@ def forms(d, group, attempts) -> None:
                 n = service.triage_group(
                     common.db(), d["fingerprint"], decision, rationale, who=common.who()
                 )
-                st.success(f"{n} failures decided.")
             except PmdashError as exc:
-                st.error(str(exc))
+                st.error(inert(str(exc)))
+            else:
+                common.done(f"{how_many(n, 'failure')} decided: {in_words(decision)}.")
 
 
 if failure_param:

@@ -185,8 +185,9 @@ def archive_form(project, change_id: str, verdict: dict | None) -> None:
                 st.error(str(exc))
                 return
             common.index().invalidate(project)
-            st.success(f"Archived as {plan.archive_name}.")
-            st.query_params.pop("change", None)
+            common.done(
+                f"Archived {change_id} as {plan.archive_name}.", change=None, change_tab=None
+            )
 
 
 def show_spec(project, spec_id: str) -> None:
@@ -251,7 +252,7 @@ def create_form(project) -> None:
                 st.error(inert(str(exc)))
                 return
             common.index().invalidate(project)
-            st.success(f"Created change `{new_id}` in {project.name}.")
+            common.done(f"Created change {new_id} in {project.name}.", change=new_id)
 
 
 unfinished_archives([project] if project else projects.values())

@@ -226,6 +226,9 @@ def test_a_failure_permalink_and_the_override_form(demo):
     )
     assert (decision, rationale) == ("ignore", "known upstream outage") and who
     assert rows(db, "SELECT * FROM error_triage WHERE test_failure_id != ?", failure_id) == before
+    # The page shows the result at once: the message, and the figures already say "ignore".
+    assert any(m.value.startswith("Saved: ignore") for m in at.success)
+    assert next(m for m in at.metric if m.label == "Decision").value == "ignore"
 
 
 def test_a_failure_of_another_project_is_not_shown_under_this_one(demo):

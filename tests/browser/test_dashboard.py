@@ -69,7 +69,7 @@ def test_submitting_a_triage_override(app_url, served_demo, page):
     expect(decision).to_have_value("ignore")  # after the blur, so this is the choice, not text
     form.get_by_role("button", name="Save decision").click()
     wait_idle(page)
-    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.get_by_text("Saved: ignore")).to_be_visible()
     con = sqlite3.connect(db)
     decision, rationale = con.execute(
         "SELECT decision, rationale FROM error_triage WHERE test_failure_id = ?", (failure_id,)
