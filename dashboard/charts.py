@@ -31,7 +31,9 @@ def failures_by_day(data: pd.DataFrame):
         category_orders={"classification": list(CLASS_COLORS)},
         labels={"day": "Day", "failures": "Failures", "classification": "Class"},
     )
-    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000)  # days, never 23:59:59.9996
+    # Days, never 23:59:59.9996: a tick per day while they fit, plotly's choice of days after.
+    days = pd.to_datetime(data["day"]).nunique() if not data.empty else 0
+    fig.update_xaxes(tickformat="%d %b", **({"dtick": 86_400_000} if days <= 14 else {}))
     return fig
 
 

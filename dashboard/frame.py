@@ -33,6 +33,7 @@ def run() -> None:
         st.error(f"Configuration problem: {exc}")
         st.stop()
     _password_gate(settings.password)
+    common.go_to_chosen()  # a row chosen in a list: its item's page
     with st.sidebar:
         st.markdown("### pmdash")
         try:

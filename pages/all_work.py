@@ -106,6 +106,7 @@ def live_view():
     common.table(
         items,
         "priority kind project title status detail agent active_at link",
+        opens_from="all_work",
         active_at=common.ago("Last activity"),
     )
     feed_column, status_column = st.columns([3, 1])

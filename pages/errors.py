@@ -57,9 +57,9 @@ def show_failure(failure_id: int) -> None:
         inert(f"{d['test_file']} · {d['workflow_name']} run {d['run_number']} · {d['failed_at']}")
     )
     cols = st.columns(4)
-    cols[0].metric("Decision", d["decision"] or "untriaged")
+    cols[0].metric("Decision", in_words(d["decision"]) or "untriaged")
     cols[1].metric("Priority", "" if pd.isna(d["priority"]) else int(d["priority"]))
-    cols[2].metric("Suggested", d["suggested_decision"] or "—")
+    cols[2].metric("Suggested", in_words(d["suggested_decision"]) or "—")
     cols[3].metric(
         "Confidence",
         "" if pd.isna(d["suggested_confidence"]) else f"{d['suggested_confidence']:.0%}",
@@ -251,6 +251,7 @@ shown = shown.assign(link=[common.permalink("errors", failure=i) for i in shown[
 common.table(
     shown,
     "priority project test_name classification decision occurrences last_seen remediation link",
+    opens_from="errors",
     last_seen=common.ago("Last seen"),
 )
 trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")

@@ -66,6 +66,7 @@ def live_sessions():
         ),
         "id project state_text session_type work_item last_tool tool_calls success_rate"
         " avg_duration_ms link",
+        opens_from="sessions",
         id="Session",
         state_text="State",
         success_rate=st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
@@ -85,6 +86,7 @@ def live_sessions():
                 ended_at=pd.to_datetime(finished["ended_at"], unit="s", utc=True),
                 link=[common.permalink("sessions", session=i) for i in finished["id"]],
             ),
+            opens_from="sessions",
             id="Session",
             ended_at=common.ago("Ended"),
         )

@@ -308,6 +308,8 @@ for state, tab in zip(CHANGE_STATES, tabs, strict=True):
         common.table(
             rows,
             "project id title progress completed total valid last_modified link",
+            opens_from="specs",
+            name=state,
             id="Change",
             progress=st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
             last_modified=common.ago("Changed"),
