@@ -186,8 +186,13 @@ def block_requirement(block: Block) -> dict | None:
     return _requirement(sections[0])
 
 
-def show_deltas(spec_id: str, plan: DeltaPlan) -> list[dict]:
-    """Deltas of one spec file in the CLI's order: ADDED, MODIFIED, REMOVED, RENAMED."""
+_SCENARIO_NAME = re.compile(r"^####\s+Scenario:\s*(.*)$", re.M | re.I)
+
+
+def show_deltas(spec_id: str, plan: DeltaPlan, names: list | None = None) -> list[dict]:
+    """Deltas of one spec file in the CLI's order: ADDED, MODIFIED, REMOVED, RENAMED. The
+    pages read the same list; `names`, when given, receives each delta's requirement name and
+    its scenarios' names, which the CLI's JSON leaves out."""
     out = []
     for op, verb, blocks in (
         ("ADDED", "Add", plan.added),
@@ -198,6 +203,9 @@ def show_deltas(spec_id: str, plan: DeltaPlan) -> list[dict]:
             req = block_requirement(block)
             if req is None:
                 continue
+            if names is not None:
+                scenario_names = [js_trim(n) for n in _SCENARIO_NAME.findall(block.raw)]
+                names.append((block.name, scenario_names))
             out.append(
                 {
                     "spec": spec_id,
@@ -208,6 +216,8 @@ def show_deltas(spec_id: str, plan: DeltaPlan) -> list[dict]:
                 }
             )
     for old, new in plan.renamed:
+        if names is not None:
+            names.append((new, []))
         out.append(
             {
                 "spec": spec_id,

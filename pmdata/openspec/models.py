@@ -13,7 +13,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from pmdata.openspec import deltas as delta_reader
 from pmdata.openspec.markdown import find_section, js_trim, parse_sections
 from pmdata.openspec.tasks import status_of, task_lines
 from pmdata.openspec.tree import (
@@ -108,12 +107,22 @@ def _requirement(section) -> Requirement:
     return Requirement(name=name, text=text, scenarios=scenarios)
 
 
-def _block_requirement(block) -> Requirement:
-    header, *body = block.raw.split("\n")
-    sections = parse_sections("\n".join([f"### {block.name}", *body]))
-    if not sections:
-        return Requirement(name=block.name, text="")
-    return _requirement(sections[0]).model_copy(update={"name": block.name})
+def _delta(entry: dict, name: str, scenario_names: list[str]) -> Delta:
+    """One of `show`'s deltas, with the names its JSON leaves out."""
+    if entry["operation"] == "RENAMED" and "rename" in entry:
+        renamed = entry["rename"]
+        requirement = Requirement(name=renamed["to"], text="")
+        return Delta(operation="RENAMED", requirement=requirement, renamed_from=renamed["from"])
+    shown = entry.get("requirement")
+    if shown is None:  # the legacy `- **spec:** description` form
+        requirement = Requirement(name=entry["description"], text="")
+        return Delta(operation=entry["operation"], requirement=requirement)
+    scenarios = [
+        Scenario(name=scenario_names[i] if i < len(scenario_names) else "", text=s["rawText"])
+        for i, s in enumerate(shown.get("scenarios", []))
+    ]
+    requirement = Requirement(name=name, text=shown["text"], scenarios=scenarios)
+    return Delta(operation=entry["operation"], requirement=requirement)
 
 
 def _summary(tree: OpenSpecTree, folder: Path, change_id: str, archived_on=None) -> dict:
@@ -190,25 +199,15 @@ def change_detail(tree: OpenSpecTree, change_id: str) -> ChangeDetail:
             setattr(detail, attr, found.content if found else "")
     except (OSError, OpenSpecError):
         pass
-    for capability, path in discover_spec_files(folder / "specs"):
-        try:
-            plan = delta_reader.parse_delta_spec(read_text(path, tree.problems))
-        except (OSError, OpenSpecError) as exc:
-            detail.problem = detail.problem or f"specs/{capability}/spec.md: {exc}"
-            continue
-        deltas = [Delta(operation="ADDED", requirement=_block_requirement(b)) for b in plan.added]
-        deltas += [
-            Delta(operation="MODIFIED", requirement=_block_requirement(b)) for b in plan.modified
-        ]
-        deltas += [
-            Delta(operation="REMOVED", requirement=Requirement(name=n, text=""))
-            for n in plan.removed
-        ]
-        deltas += [
-            Delta(operation="RENAMED", requirement=Requirement(name=new, text=""), renamed_from=old)
-            for old, new in plan.renamed
-        ]
-        detail.capabilities.append(CapabilityDeltas(capability=capability, deltas=deltas))
+    # The deltas `openspec show` prints, read by the same code: one parse for CLI and pages.
+    relative = str(folder.relative_to(tree.changes_dir))
+    names: list = []
+    by_spec: dict[str, list[Delta]] = {}
+    for entry, (name, scenario_names) in zip(
+        tree.change_deltas(relative, detail.what_changes, names), names, strict=True
+    ):
+        by_spec.setdefault(entry["spec"], []).append(_delta(entry, name, scenario_names))
+    detail.capabilities = [CapabilityDeltas(capability=c, deltas=d) for c, d in by_spec.items()]
     with contextlib.suppress(OSError, OpenSpecError):
         detail.tasks = [
             Task(done=d, text=t)

@@ -257,6 +257,28 @@ class OpenSpecTree:
             "requirements": [requirement_from_section(c) for c in requirements.children],
         }
 
+    def change_deltas(self, change_id: str, what_changes: str, names: list | None = None):
+        """`show`'s deltas of a change: its delta specs, or (none in any of them) the legacy
+        `- **spec:** ...` bullets of What Changes. The pages show the same list; `names` gets
+        each one's requirement and scenario names (see `deltas.show_deltas`)."""
+        folder = self.changes_dir / change_id
+        found, found_names, has_sections = [], [], False
+        for spec_id, path in discover_spec_files(folder / "specs"):
+            try:
+                plan = delta_reader.parse_delta_spec(read_text(path, self.problems))
+            except (OSError, OpenSpecError):
+                continue
+            has_sections = has_sections or plan.has_delta_sections
+            found += delta_reader.show_deltas(spec_id, plan, found_names)
+        if has_sections:
+            if names is not None:
+                names.extend(found_names)
+            return found
+        legacy = simple_deltas(what_changes)
+        if names is not None:
+            names.extend(("", []) for _ in legacy)
+        return legacy
+
     def show_change(self, change_id: str) -> dict:
         folder = self.changes_dir / change_id
         proposal = folder / "proposal.md"
@@ -275,15 +297,7 @@ class OpenSpecTree:
             raise OpenSpecError("Change must have a Why section")
         if not what or not what.content:
             raise OpenSpecError("Change must have a What Changes section")
-        found, has_sections = [], False
-        for spec_id, path in discover_spec_files(folder / "specs"):
-            try:
-                plan = delta_reader.parse_delta_spec(read_text(path, self.problems))
-            except (OSError, OpenSpecError):
-                continue
-            has_sections = has_sections or plan.has_delta_sections
-            found += delta_reader.show_deltas(spec_id, plan)
-        changes = found if has_sections else simple_deltas(what.content)
+        changes = self.change_deltas(change_id, what.content)
         return {
             "id": change_id,
             "title": change_title(text, change_id),

@@ -68,3 +68,41 @@ def test_an_archived_change_opens_by_its_folder_name():
     folder = tree.archived_ids()[0]
     detail = change_detail(tree, folder)
     assert detail.state == "archived" and detail.folder == folder
+
+
+@pytest.mark.parametrize(
+    "repo", sorted(p.name for p in FIXTURES.iterdir() if (p / "oracle").is_dir())
+)
+def test_a_change_page_shows_the_deltas_openspec_show_prints(repo):
+    """One parse serves the CLI and the pages: every delta's text and scenarios on the page are
+    the official CLI's (oracle), with the names its JSON leaves out."""
+    tree = OpenSpecTree(FIXTURES / repo / "openspec")
+    compared = 0
+    for oracle in sorted((FIXTURES / repo / "oracle").glob("show-change-*.json")):
+        want = json.loads(oracle.read_text())
+        if "deltas" not in want:
+            continue
+        detail = change_detail(tree, want["id"])
+        shown = [
+            (
+                c.capability,
+                d.operation,
+                d.requirement.text,
+                [s.text for s in d.requirement.scenarios],
+            )
+            for c in detail.capabilities
+            for d in c.deltas
+        ]
+        expected = [
+            (
+                x["spec"],
+                x["operation"],
+                (x.get("requirement") or {}).get("text", ""),
+                [s["rawText"] for s in (x.get("requirement") or {}).get("scenarios", [])],
+            )
+            for x in want["deltas"]
+        ]
+        assert sorted(shown) == sorted(expected), want["id"]
+        assert all(d.requirement.name for c in detail.capabilities for d in c.deltas), want["id"]
+        compared += 1
+    assert compared
