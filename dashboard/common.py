@@ -240,8 +240,13 @@ def permalink(page: str, **params) -> str:
 MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
 
 # Column settings the lists share: priority as a 0–5 bar, an item's permalink as "open".
-PRIORITY_COLUMN = st.column_config.ProgressColumn("Priority", min_value=0, max_value=5, format="%d")
-OPEN_COLUMN = st.column_config.LinkColumn("Open", display_text="open")
+PRIORITY_COLUMN = st.column_config.ProgressColumn(
+    "Priority", min_value=0, max_value=5, format="%d", width=72
+)
+OPEN_COLUMN = st.column_config.LinkColumn("Open", display_text="open", width=48)
+# Widths that keep a list readable at 1280 px with 40–60 character folder names: the short
+# columns narrow, the names and titles wide (a longer one is cut, its cell shows it whole).
+_TEXT = st.column_config.TextColumn
 
 # What people read above a column. The frames keep their names (queries and tests use them);
 # one list, so a column reads the same on every page. A table adds its own (an "id" is a
@@ -249,12 +254,12 @@ OPEN_COLUMN = st.column_config.LinkColumn("Open", display_text="open")
 HEADINGS = {
     "priority": PRIORITY_COLUMN,
     "link": OPEN_COLUMN,
-    "kind": "Kind",
-    "project": "Project",
-    "title": "Title",
-    "status": "Status",
-    "detail": "Why",
-    "agent": "Agent",
+    "kind": _TEXT("Kind", width=52),
+    "project": _TEXT("Project", width=160),
+    "title": _TEXT("Title", width=240),
+    "status": _TEXT("Status", width=96),
+    "detail": _TEXT("Why", width=130),
+    "agent": _TEXT("Agent", width=150),
     "items": "Items",
     "what": "What",
     "test_name": "Test",
