@@ -30,8 +30,8 @@ from pmdata.openspec.transaction import (
 )
 from pmdata.openspec.tree import OpenSpecError, discover_spec_files, read_text
 from pmdata.openspec.validate import (
-    _marker,
-    _unread_delta_files,
+    skip_specs_marker,
+    unread_delta_files,
     validate_change,
     validate_spec_text,
 )
@@ -88,9 +88,9 @@ def check_existing_change(openspec_dir: Path, change_id: str) -> Path:
 def _needs_validation(change_dir: Path) -> bool:
     """As the CLI: delta validation runs when the change has something that looks like deltas."""
     specs = change_dir / "specs"
-    if (specs / "spec.md").is_file() or _unread_delta_files(specs):
+    if (specs / "spec.md").is_file() or unread_delta_files(specs):
         return True
-    declared, invalid = _marker(change_dir)
+    declared, invalid = skip_specs_marker(change_dir)
     if invalid or declared:
         return bool(invalid) or any(p.is_file() for p in specs.rglob("*"))
     for _, path in discover_spec_files(specs):

@@ -18,10 +18,10 @@ from pmdata.openspec.tasks import status_of, task_lines
 from pmdata.openspec.tree import (
     OpenSpecError,
     OpenSpecTree,
-    _scan_change,
     change_title,
     discover_spec_files,
     read_text,
+    scan_change,
 )
 
 _ARCHIVED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -126,7 +126,7 @@ def _delta(entry: dict, name: str, scenario_names: list[str]) -> Delta:
 
 
 def _summary(tree: OpenSpecTree, folder: Path, change_id: str, archived_on=None) -> dict:
-    newest, has_tasks = _scan_change(str(folder))
+    newest, has_tasks = scan_change(str(folder))
     done = total = 0
     problem = None
     if has_tasks:

@@ -113,10 +113,10 @@ def iso_millis(ts: float) -> str:
 
 def last_modified(folder: Path | str) -> float:
     """The newest mtime of any file under `folder`, or the folder's own when it holds none."""
-    return _scan_change(str(folder))[0]
+    return scan_change(str(folder))[0]
 
 
-def _scan_change(folder: str) -> tuple[float, bool]:
+def scan_change(folder: str) -> tuple[float, bool]:
     """(newest file mtime, whether tasks.md is a file at the top) in one scandir walk.
 
     One walk per change on every cold list, so it works on strings and DirEntry caches, not Paths.
@@ -183,7 +183,7 @@ class OpenSpecTree:
         items = []
         base = str(self.changes_dir)
         for name in self.change_ids():
-            newest, has_tasks = _scan_change(os.path.join(base, name))
+            newest, has_tasks = scan_change(os.path.join(base, name))
             done, total = self.task_progress(name) if has_tasks else (0, 0)
             items.append(
                 {

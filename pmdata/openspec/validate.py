@@ -208,7 +208,7 @@ def _purpose_placeholder(overview: str, content: str) -> int | None | bool:
 
 
 # -- changes -----------------------------------------------------------------------------------
-def _marker(change_dir: Path) -> tuple[bool, str | None]:
+def skip_specs_marker(change_dir: Path) -> tuple[bool, str | None]:
     """(skip_specs declared, why it cannot be honoured) from the change's .openspec.yaml."""
     try:
         text = (change_dir / ".openspec.yaml").read_text(encoding="utf-8")
@@ -221,7 +221,7 @@ def _marker(change_dir: Path) -> tuple[bool, str | None]:
     return True, None
 
 
-def _unread_delta_files(specs_dir: Path) -> list[tuple[str, str]]:
+def unread_delta_files(specs_dir: Path) -> list[tuple[str, str]]:
     """Delta sections in .md files the merge never reads: (path, where they belong)."""
     found = []
     for folder, dirs, files in os.walk(specs_dir):
@@ -415,7 +415,7 @@ def validate_change(
         reported = {i["path"] for i in issues if i["level"] == "ERROR"}
         reported |= set(missing_headers) | {path for path, _ in empty_sections}
         issues += _archive_blockers(change_dir, main_specs_dir, reported)
-    unread = _unread_delta_files(specs_dir)
+    unread = unread_delta_files(specs_dir)
     for path, expected in unread:
         issues.append(
             issue(
@@ -448,7 +448,7 @@ def validate_change(
                 "non-delta notes outside specs/.",
             )
         )
-    skip, invalid = _marker(change_dir)
+    skip, invalid = skip_specs_marker(change_dir)
     if invalid:
         issues.append(issue("ERROR", ".openspec.yaml", f"{SKIP_INVALID} ({invalid})"))
     has_files = skip and _has_any_file(specs_dir)

@@ -1,0 +1,1 @@
+"""Triage: history, fingerprints, rules, the service that writes decisions, proposals."""
