@@ -50,6 +50,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from pmdata.store.database import journal_mode
 
     db = _db(args)
+    if args.list:
+        from datetime import UTC, datetime
+
+        from pmdata.store.migrations import status
+
+        for name, applied_at in status(db):
+            when = (
+                f"applied {datetime.fromtimestamp(applied_at, UTC):%Y-%m-%d %H:%M} UTC"
+                if applied_at
+                else "pending"
+            )
+            print(f"{name:28} {when}")
+        return 0
     if args.revert:
         done = revert(db)
         for line in done:
@@ -402,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--revert", action="store_true", help="remove pmdash's tables and columns, nothing else"
+    )
+    p.add_argument(
+        "--list", action="store_true", help="each migration: when it was applied, or pending"
     )
     db_arg(p)
     p.set_defaults(func=cmd_migrate)

@@ -243,3 +243,39 @@ def test_a_rollback_journal_database_keeps_its_journal_mode(fixture_db, capsys):
     assert journal_mode(fixture_db) == "delete", "a write keeps it too"
     assert main(["migrate", "--db", str(fixture_db), "--revert"]) == 0
     assert journal_mode(fixture_db) == "delete"
+
+
+def test_only_pending_migrations_run_and_list_says_which(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "gated.db"
+    migrate(db)
+    assert main(["migrate", "--db", str(db), "--list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == len(m.MIGRATIONS) and all(" applied " in line for line in listed)
+    ran = []
+    for name in ("later_one", "error_triage"):  # a new one, and one applied long ago
+        monkeypatch.setattr(
+            m,
+            "MIGRATIONS",
+            [*m.MIGRATIONS, m.Migration(name, lambda c, n=name: ran.append(n) or [])],
+        )
+    main(["migrate", "--db", str(db), "--list"])
+    assert "later_one" in capsys.readouterr().out.split("pending")[0].splitlines()[-1]
+    migrate(db)
+    assert ran == ["later_one"], "an applied migration does not run again"
+    assert "later_one" in {name for name, when in m.status(db) if when}
+
+
+def test_a_database_migrated_by_an_older_pmdash_gets_what_came_since(tmp_path):
+    db = tmp_path / "older.db"
+    migrate(db)
+    con = sqlite3.connect(db)
+    with con:  # as the last landed version left it: no receipts table, no run_attempt column
+        con.execute("DROP TABLE pmdash_hook_receipts")
+        con.execute("ALTER TABLE reports DROP COLUMN run_attempt")
+        con.execute(
+            "DELETE FROM pmdash_migrations WHERE name IN ('hook_receipts', 'reports_run_attempt')"
+        )
+    con.close()
+    done = migrate(db)
+    assert "created table pmdash_hook_receipts" in done
+    assert "added column reports.run_attempt" in done

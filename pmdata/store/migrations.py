@@ -90,10 +90,20 @@ def _error_triage(conn: Connection) -> list[str]:
     return done
 
 
+# Columns added after "added_columns" was first applied come with a migration of their own:
+# applied migrations are not run again, so a new column in an old one would never arrive.
+LATER_COLUMNS = {("reports", "run_attempt"): "reports_run_attempt"}
+
+
 @migration("added_columns")
 def _added_columns(conn: Connection) -> list[str]:
+    first = [(t, c) for t, c in schema.ADDED_COLUMNS if (t, c.name) not in LATER_COLUMNS]
+    return _add_columns(conn, first)
+
+
+def _add_columns(conn: Connection, columns) -> list[str]:
     done = []
-    for table, column in schema.ADDED_COLUMNS:
+    for table, column in columns:
         if column.name not in _columns(conn, table):
             conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN {_column_ddl(conn, column)}')
             done.append(f"added column {table}.{column.name}")
@@ -133,6 +143,13 @@ def _hook_receipts(conn: Connection) -> list[str]:
     return _create_missing(conn, [schema.hook_receipts])
 
 
+@migration("reports_run_attempt")
+def _reports_run_attempt(conn: Connection) -> list[str]:
+    return _add_columns(
+        conn, [(t, c) for t, c in schema.ADDED_COLUMNS if (t, c.name) in LATER_COLUMNS]
+    )
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "
@@ -153,24 +170,44 @@ def applied(path: Path | str) -> list[str]:
         engine.dispose()
 
 
-def migrate(path: Path | str) -> list[str]:
-    """Bring the database up to our schema in one transaction; returns what changed.
+def status(path: Path | str) -> list[tuple[str, int | None]]:
+    """Every migration in order, with when it was applied to the database (None: pending)."""
+    engine = open_engine(path)
+    try:
+        with engine.connect() as conn:
+            recorded = _recorded(conn)
+    finally:
+        engine.dispose()
+    return [(m.name, recorded.get(m.name)) for m in MIGRATIONS]
 
-    Every migration checks what exists before it acts, so running this again — or on a database
-    that another process keeps writing to — changes nothing that is already there.
+
+def _recorded(conn: Connection) -> dict[str, int]:
+    if RECORD_TABLE not in _tables(conn):
+        return {}
+    rows = conn.exec_driver_sql(f"SELECT name, applied_at FROM {RECORD_TABLE}")
+    return {name: applied_at for name, applied_at in rows}
+
+
+def migrate(path: Path | str) -> list[str]:
+    """Apply the pending migrations in one transaction; returns what changed.
+
+    Only migrations not yet recorded run (the sqlite-utils model), and each still checks what
+    exists before it acts, so a database that another process keeps writing to, or one that
+    already has some of our tables, loses nothing.
     """
     done: list[str] = []
     new = not Path(path).exists() or Path(path).stat().st_size == 0
     with _transaction(path, "migrate") as conn:
         _ensure_record_table(conn)
-        recorded = {name for (name,) in conn.exec_driver_sql(f"SELECT name FROM {RECORD_TABLE}")}
+        recorded = _recorded(conn)
         for m in MIGRATIONS:
+            if m.name in recorded:
+                continue
             done.extend(m.apply(conn))
-            if m.name not in recorded:
-                conn.exec_driver_sql(
-                    f"INSERT INTO {RECORD_TABLE} (name, applied_at) VALUES (?, ?)",
-                    (m.name, int(time.time())),
-                )
+            conn.exec_driver_sql(
+                f"INSERT INTO {RECORD_TABLE} (name, applied_at) VALUES (?, ?)",
+                (m.name, int(time.time())),
+            )
     if new:
         use_wal(path)
         done.append("set journal mode WAL on the new database")
