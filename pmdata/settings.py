@@ -58,8 +58,12 @@ class Settings(BaseModel):
     password: str | None = Field(
         None, description="A shared password guarding the dashboard (best kept in secrets.toml)."
     )
-    demo_dir: Path = Field(
-        Path(".demo"), description="Where `make run` builds the demo data when no db is set."
+    state_dir: Path | None = Field(
+        None,
+        description=(
+            "pmdash's own files: hook spool and log, locks, the dashboard's copy of the database "
+            "(default ~/.local/state/pmdash). Set it in the environment: the hook reads it there."
+        ),
     )
 
     @field_validator("project_roots", mode="before")
@@ -79,7 +83,7 @@ class Settings(BaseModel):
     def _expand_roots(cls, value: list[Path]) -> list[Path]:
         return [Path(os.path.expanduser(str(p))) for p in value]
 
-    @field_validator("db", "demo_dir", mode="after")
+    @field_validator("db", "state_dir", mode="after")
     @classmethod
     def _expand_path(cls, value: Path | None) -> Path | None:
         return None if value is None else Path(os.path.expanduser(str(value)))

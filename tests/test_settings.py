@@ -55,3 +55,17 @@ def test_broken_secrets_file_is_a_clear_error(tmp_path):
     secrets.write_text("[pmdash\n")
     with pytest.raises(SettingsError, match="cannot read"):
         load_settings({}, secrets)
+
+
+def test_every_setting_is_in_the_readme():
+    """A setting nobody can find is not a setting: each one has a row in the README's table."""
+    from pmdata.settings import Settings
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [
+        Settings.env_var(name)
+        for name in Settings.model_fields
+        if f"`{Settings.env_var(name)}`" not in readme
+    ]
+    assert missing == []
