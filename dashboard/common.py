@@ -72,7 +72,7 @@ def db_token(*names: str) -> tuple:
     if not path:
         return ()
     reader = analytics(path)
-    return (path, *(reader.token(load_query(n).sql) for n in names))
+    return (path, *(reader.token(load_query(n)) for n in names))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

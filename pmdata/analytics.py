@@ -23,9 +23,8 @@ from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
 from pmdata.typed_copy import copy_table, insert_rows
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-_READS = re.compile(r'\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
 ALIAS = "homelab"
-_HEADER = re.compile(r"^--\s*(?P<key>name|param|about|times):\s*(?P<value>.*)$")
+_HEADER = re.compile(r"^--\s*(?P<key>name|param|about|times|reads):\s*(?P<value>.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>text|int|float|bool|date)"
     r"(?:\s*=\s*(?P<default>\S.*?))?\s*(?:#\s*(?P<doc>.*))?$"
@@ -70,6 +69,9 @@ class Query:
     # Columns the SQL returns as epoch seconds (portable SQL has no common timestamp
     # function) and the runner turns into UTC timestamps.
     times: tuple[str, ...] = ()
+    # The tables the SQL reads, declared in its header (`-- reads: failures, runs`) and checked
+    # against DuckDB's own parse by a test: a cached answer is keyed on exactly these.
+    reads: frozenset[str] = frozenset()
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         known = {p.name: p for p in self.params}
@@ -87,7 +89,7 @@ class Query:
 
 
 def parse_query(name: str, text: str) -> Query:
-    about, params, times = "", [], ()
+    about, params, times, reads = "", [], (), frozenset()
     for line in text.splitlines():
         m = _HEADER.match(line.strip())
         if not m:
@@ -96,6 +98,8 @@ def parse_query(name: str, text: str) -> Query:
             continue
         if m["key"] == "about":
             about = m["value"].strip()
+        elif m["key"] == "reads":
+            reads = frozenset(t.strip().lower() for t in m["value"].split(",") if t.strip())
         elif m["key"] == "times":
             times = tuple(c.strip() for c in m["value"].split(",") if c.strip())
         elif m["key"] == "param":
@@ -105,7 +109,7 @@ def parse_query(name: str, text: str) -> Query:
             default = pm["default"]
             default = None if default in (None, "NULL", "null") else default
             params.append(Param(pm["name"], pm["type"], default, (pm["doc"] or "").strip()))
-    return Query(name, about, text, tuple(params), times)
+    return Query(name, about, text, tuple(params), times, reads)
 
 
 def list_queries(folder: Path = QUERIES_DIR) -> list[Query]:
@@ -348,13 +352,13 @@ class Analytics:
         except duckdb.Error:
             return False  # no previous copy, or its columns changed
 
-    def token(self, sql: str) -> tuple:
-        """Changes when a table the SQL reads changed: the key for a cached answer. Brings the
-        copy up to date first (a stat when the file did not change)."""
+    def token(self, query: Query) -> tuple:
+        """Changes when a table the query reads changed: the key for a cached answer. Brings
+        the copy up to date first (a stat when the file did not change)."""
         if not self.snapshot:
             return self.version()
         self.refresh()
-        read = {name.lower() for name in _READS.findall(sql)}
+        read = query.reads
         return (
             tuple((t, self._table_versions.get(t, 0)) for t in sorted(read & self._known_tables))
             or self.version()

@@ -1,5 +1,6 @@
 -- name: database_summary
 -- about: How much the database holds: projects, runs, failures, sessions, hook events, triage.
+-- reads: error_triage, hooks, projects, reports, sessions, test_failures
 SELECT (SELECT count(*) FROM projects) AS projects,
        (SELECT count(*) FROM reports) AS runs,
        (SELECT count(*) FROM test_failures) AS failures,

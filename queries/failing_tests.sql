@@ -1,5 +1,6 @@
 -- name: failing_tests
 -- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority), how often it failed, its latest remediation attempt and the session on it; for the Errors page.
+-- reads: error_triage, remediation_attempts, reports, test_failures
 -- param: project text = NULL  # only this project (reports.project, else the workflow name)
 -- param: since int = NULL  # failures at or after this epoch second
 -- param: until int = NULL  # failures before this epoch second

@@ -1,5 +1,6 @@
 -- name: failure_detail
 -- about: One failure with its run, its triage row and the session on it.
+-- reads: error_triage, reports, sessions, test_failures
 -- param: failure_id int = 0  # the failure
 SELECT f.id AS failure_id, f.test_name, COALESCE(f.test_file, '') AS test_file, f.line_number,
        f.error, f.stack_trace, f.duration, f.retries, to_timestamp(f.created_at) AS failed_at,

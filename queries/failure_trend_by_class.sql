@@ -1,5 +1,6 @@
 -- name: failure_trend_by_class
 -- about: Failures per day by the classifier's classification (PERSISTENT, RECURRING, FLAKY, NEW).
+-- reads: error_triage, reports, test_failures
 -- param: project text = NULL  # only this project
 -- param: since int = NULL  # from this epoch second
 -- param: until int = NULL  # before this epoch second

@@ -1,5 +1,6 @@
 -- name: failure_trend_by_day
 -- about: Failures, failed runs and failing tests per day (UTC) over the last N days.
+-- reads: reports, test_failures
 -- param: workflow text = NULL  # only this workflow
 -- param: days int = 30  # window, counted back from now
 -- param: now int = now  # the clock the window counts back from (epoch seconds)

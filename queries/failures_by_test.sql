@@ -1,5 +1,6 @@
 -- name: failures_by_test
 -- about: Failing tests in the last N days, most occurrences first, with the latest failure's error.
+-- reads: reports, test_failures
 -- param: workflow text = NULL  # only this workflow
 -- param: days int = 30  # window, counted back from now
 -- param: limit int = 100  # how many tests

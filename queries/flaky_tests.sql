@@ -1,5 +1,6 @@
 -- name: flaky_tests
 -- about: Tests that passed on retry (Playwright's flaky outcome), most often first, with their flaky rate.
+-- reads: reports, test_results
 -- param: project text = NULL  # only this project
 -- param: since int = NULL  # from this epoch second
 -- param: until int = NULL  # before this epoch second

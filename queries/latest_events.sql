@@ -1,5 +1,6 @@
 -- name: latest_events
 -- about: The live feed: new failures, triage decisions and agent tool calls, newest first.
+-- reads: error_triage, hooks, projects, reports, sessions, test_failures
 -- param: project text = NULL  # only this project
 -- param: limit int = 30  # how many events
 SELECT * FROM (

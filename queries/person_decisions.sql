@@ -1,5 +1,6 @@
 -- name: person_decisions
 -- about: The latest decision a person made per test and error fingerprint (the classifier repeats it).
+-- reads: error_triage, reports, test_failures
 SELECT workflow_name, test_file, test_name, fingerprint, decision
 FROM (
     SELECT r.workflow_name, COALESCE(f.test_file, '') AS test_file, f.test_name, t.fingerprint,

@@ -1,5 +1,6 @@
 -- name: recent_runs
 -- about: The latest Playwright runs, newest first, with their counts.
+-- reads: reports
 -- param: workflow text = NULL  # only this workflow
 -- param: limit int = 20  # how many runs
 SELECT r.id, r.workflow_name, r.run_number, r.status, r.total_tests, r.passed, r.failed,

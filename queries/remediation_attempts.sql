@@ -1,5 +1,6 @@
 -- name: remediation_attempts
 -- about: Remediation attempts with their test, project, session and rerun, newest first; one test's when workflow and test_name are given.
+-- reads: remediation_attempts, reports, sessions
 -- param: project text = NULL  # only this project (reports.project, else the workflow name)
 -- param: workflow text = NULL  # only attempts on this workflow's test...
 -- param: test_name text = NULL  # ...of this name

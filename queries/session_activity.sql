@@ -1,5 +1,6 @@
 -- name: session_activity
 -- about: Every session with its state inputs: last event, current tool (of the latest event, by id: events share seconds), tool calls, success rate, mean tool duration, work item.
+-- reads: hooks, projects, sessions
 -- param: project text = NULL  # only this project
 SELECT s.id, s.agent_id, p.name AS project, s.status, s.session_type, s.work_item,
        s.started_at, s.stopped_at,

@@ -1,5 +1,6 @@
 -- name: session_summaries
 -- about: What each session did, from all its hooks: tool calls, successes, failures, the tools it used and the files it touched (file_path, path or notebook_path in tool inputs).
+-- reads: hooks, projects, sessions
 -- param: project text = NULL  # only this project
 WITH calls AS (
     SELECT h.session_id, h.tool_name, h.success,

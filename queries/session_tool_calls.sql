@@ -1,5 +1,6 @@
 -- name: session_tool_calls
 -- about: Tool calls (post_tool_use events) of one session or all, in the order they ended, for tool counts, the timeline and a session's own list of calls.
+-- reads: hooks
 -- param: session_id int = NULL  # only this session
 -- param: since int = NULL  # from this epoch second
 SELECT h.session_id, h.id AS hook_id, h.tool_name, to_timestamp(h.timestamp) AS called_at,

@@ -1,5 +1,6 @@
 -- name: sessions_overview
 -- about: Agent sessions with their project, type, work item and hook activity, latest first.
+-- reads: hooks, projects, sessions
 -- param: status text = NULL  # running, stopped or error
 -- param: limit int = 100  # how many sessions
 SELECT s.id, s.agent_id, p.name AS project, s.status, s.session_type, s.work_item,

@@ -1,5 +1,6 @@
 -- name: test_history
 -- about: Per failing test (workflow + file + title): first and last failure, occurrences, runs, failure rate, consecutive failures up to the latest run, flaky runs and pass/fail flips. From per-run outcomes (test_results) where ingest wrote them, else derived from the workflow's reports (source = 'reports').
+-- reads: failure_history, reports, test_failures, test_results
 -- param: workflow text = NULL  # only this workflow
 -- param: test_name text = NULL  # only this test title
 -- Portable SQL: the benchmark runs this same text in SQLite's engine to compare.

@@ -1,5 +1,6 @@
 -- name: test_runs
 -- about: A test's outcome in each run of its workflow, newest first (per-run outcomes where ingest wrote them, else failed-or-not from the failures).
+-- reads: reports, test_failures, test_results
 -- param: workflow text = NULL  # the test's workflow
 -- param: test_name text = NULL  # the test's title
 -- param: limit int = 50  # how many runs

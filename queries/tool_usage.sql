@@ -1,5 +1,6 @@
 -- name: tool_usage
 -- about: Tool calls by tool across all sessions: count, success rate and mean duration.
+-- reads: hooks
 -- param: days int = 30  # window, counted back from now
 SELECT h.tool_name,
        count(*) AS calls,

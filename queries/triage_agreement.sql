@@ -1,5 +1,6 @@
 -- name: triage_agreement
 -- about: How often people kept the classifier's decision: overall, per rule and per ISO week of the decision.
+-- reads: error_triage, reports, test_failures
 -- param: project text = NULL  # only this project's failures (reports.project, else the workflow name)
 WITH reviewed AS (
     SELECT t.decision, t.suggested_decision, t.suggested_rules, t.decided_at,

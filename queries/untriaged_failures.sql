@@ -1,5 +1,6 @@
 -- name: untriaged_failures
 -- about: Failures that have no triage row yet (what `pmdata triage run` classifies).
+-- reads: error_triage, reports, test_failures
 -- param: failure_id int = NULL  # only this failure (with or without a triage row)
 SELECT f.id AS failure_id, r.workflow_name, COALESCE(f.test_file, '') AS test_file, f.test_name,
        COALESCE(f.error, '') AS error, COALESCE(f.stack_trace, '') AS stack_trace,

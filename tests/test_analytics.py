@@ -306,7 +306,7 @@ def test_a_hook_event_leaves_the_failure_answers_keyed_as_they_were(demo_db):
     from pmdata.triage.service import override
 
     analytics = Analytics(demo_db, snapshot=True)
-    failing, sessions = (load_query(n).sql for n in ("failing_tests", "session_activity"))
+    failing, sessions = (load_query(n) for n in ("failing_tests", "session_activity"))
     before = analytics.token(failing), analytics.token(sessions)
     write(demo_db, (NEW_HOOK_EVENT,))
     assert analytics.token(failing) == before[0]
@@ -448,3 +448,19 @@ def test_an_empty_wal_is_not_a_change(demo_db):
     wal.write_bytes(b"x" * 32)
     assert file_version(demo_db) != before
     wal.unlink()
+
+
+def test_every_query_declares_the_tables_duckdb_sees_it_read():
+    """A cached answer is keyed on the tables in `-- reads:`; a comma join or a subquery the
+    declaration missed would leave an answer stale, so DuckDB's own parser checks it."""
+    import re
+
+    import duckdb
+
+    from pmdata.analytics import list_queries
+
+    con = duckdb.connect()
+    for query in list_queries():
+        parsed = con.get_table_names(re.sub(r"\$[A-Za-z_]+", "NULL", query.sql))
+        assert query.reads == {t.lower() for t in parsed}, query.name
+    con.close()
