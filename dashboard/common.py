@@ -5,24 +5,38 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import lists
 from pmdata.analytics import Analytics, load_query, snapshot_file_for
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.index import ProjectIndex
-from pmdata.settings import Settings, load_settings
+from pmdata.settings import ENV_PREFIX, SECRETS_FILE, Settings, load_settings
 from pmdata.work import STATUSES, Filters, in_words
 
 
 def settings() -> Settings:
-    # Not cached: it is a few environment lookups, and a changed setting must show at once.
+    """The settings, read again only when they can have changed: a PMDASH_ variable, the
+    secrets file (parsing it is most of the cost, and every part of every page asks), or the
+    folder it is found from."""
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+    try:
+        secrets = Path(SECRETS_FILE).resolve().stat().st_mtime_ns
+    except OSError:
+        secrets = None
+    return _settings(environment, secrets, os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(_environment: tuple, _secrets: int | None, _folder: str) -> Settings:
     return load_settings()
 
 
@@ -173,7 +187,7 @@ def header(page: str, *trail: str) -> None:
     st.title(inert(f"{page} · {scope}" if f.project else page))
     st.caption(inert(" › ".join(["pmdash", scope, page, *trail])))
     if trail:  # an item's page
-        back_link(page)
+        lists.back_link(page)
 
 
 _FLASH = "_pmdash_flash"
@@ -238,158 +252,6 @@ def permalink(page: str, **params) -> str:
 
 
 MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
-
-# Column settings the lists share: priority as a 0–5 bar, an item's permalink as "open".
-PRIORITY_COLUMN = st.column_config.ProgressColumn(
-    "Priority", min_value=0, max_value=5, format="%d", width=72
-)
-OPEN_COLUMN = st.column_config.LinkColumn("Open", display_text="open", width=48)
-# Widths that keep a list readable at 1280 px with 40–60 character folder names: the short
-# columns narrow, the names and titles wide (a longer one is cut, its cell shows it whole).
-_TEXT = st.column_config.TextColumn
-
-# What people read above a column. The frames keep their names (queries and tests use them);
-# one list, so a column reads the same on every page. A table adds its own (an "id" is a
-# change on Specs and a session on Sessions).
-HEADINGS = {
-    "priority": PRIORITY_COLUMN,
-    "link": OPEN_COLUMN,
-    "kind": _TEXT("Kind", width=52),
-    "project": _TEXT("Project", width=160),
-    "title": _TEXT("Title", width=240),
-    "status": _TEXT("Status", width=96),
-    "detail": _TEXT("Why", width=130),
-    "agent": _TEXT("Agent", width=150),
-    "items": "Items",
-    "what": "What",
-    "test_name": "Test",
-    "classification": "Classification",
-    "decision": "Decision",
-    "occurrences": "Occurrences",
-    "remediation": "Remediation",
-    "completed": "Done",
-    "total": "Tasks in all",
-    "valid": "Validation",
-    "work_item": "Work item",
-    "session_type": "Type",
-    "last_tool": "Current tool",
-    "tool_calls": "Tool calls",
-    "avg_duration_ms": st.column_config.NumberColumn("Average call", format="%.0f ms"),
-    "duration": "Duration",
-    "calls": "Calls",
-    "succeeded": "Succeeded",
-    "failed": "Failed",
-    "tools": "Tools",
-    "files": "Files",
-    "files_touched": "Files touched",
-}
-
-
-WORDED = ("status", "decision", "state", "session_type")  # codes shown as words (in_words)
-
-
-def headings(**own) -> dict:
-    """`column_config` for a table: the shared headings, plus and over the table's `own`."""
-    return {**HEADINGS, **own}
-
-
-ITEM_PARAMS = ("failure", "change", "spec", "session", "change_tab", "form")
-_OPENED, _GO = "_pmdash_opened", "_pmdash_go"
-
-
-def _choose(key: str, links: list[str], here: str) -> None:
-    """A row was chosen (a callback: it runs before the next run, when the bound filters may
-    still be set). Its item opens in this tab, with its permalink in the address bar."""
-    rows = st.session_state[key].selection.rows
-    if not rows:
-        return
-    st.session_state[_OPENED] = st.session_state.get(_OPENED, 0) + 1  # a fresh selection next
-    path, _, query = links[rows[0]].partition("?")
-    params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(query).items()}
-    project = params.pop("project", None)
-    if project and st.session_state.get("project") != project:
-        st.session_state["project"] = project  # the item's project, through its filter widget
-    page = path.strip("/") or "all_work"
-    if page == here:
-        st.query_params.update(params)
-    else:  # another page: the frame switches to it before drawing (`go_to_chosen`)
-        st.session_state[_GO] = (page, params)
-
-
-def go_to_chosen() -> None:
-    """Called by the frame before it draws anything: open the item a row choice asked for, in
-    this tab (no reload, so no new sign-in). The filters stay as they were, for the way back."""
-    chosen = st.session_state.pop(_GO, None)
-    if chosen:
-        page, params = chosen
-        st.switch_page(f"pages/{page}.py", query_params=params)
-
-
-def _leave_item() -> None:
-    for key in ITEM_PARAMS:
-        st.query_params.pop(key, None)
-
-
-def back_link(page_title: str) -> None:
-    """On an item's page: back to its list (the same page without the item), whose filters
-    never changed."""
-    st.button(f"Back to {page_title}", icon="↩", on_click=_leave_item, key="back-to-list")
-
-
-def _blank_missing(column: pd.Series) -> pd.Series:
-    """Missing as empty text; numbers as their text (Arrow takes no column of ints and text)."""
-    if column.dtype != object:
-        whole = column.dropna()
-        if len(whole) and (whole == whole.round()).all():
-            column = column.astype("Int64")  # 39, not 39.0
-    return column.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v))
-
-
-def table(
-    frame: pd.DataFrame,
-    columns: str = "",
-    opens_from: str | None = None,
-    name: str = "",
-    **own,
-) -> None:
-    """A list as every page shows one: the `columns` named (space-separated; all when none),
-    full width, no index, the shared headings plus the table's `own` column settings. With
-    `opens_from` (the page it is on) and a `link` column, choosing a row opens its item; `name`
-    tells apart two such lists with the same columns on one page."""
-    shown = frame[columns.split()] if columns else frame
-    if "link" in shown.columns:  # first, so it is on screen however wide the names are
-        shown = shown[["link", *(c for c in shown.columns if c != "link")]]
-    words = {c: shown[c].map(in_words) for c in WORDED if c in shown.columns}
-    if words:
-        shown = shown.assign(**words)
-    # A missing value reads as nothing, not as a grey "None" (numbers too: a run without a
-    # failure has no failure id).
-    missing = [
-        c
-        for c in shown.columns
-        if (shown[c].dtype == object or pd.api.types.is_numeric_dtype(shown[c]))
-        and not pd.api.types.is_bool_dtype(shown[c])
-        and shown[c].isna().any()
-    ]
-    if missing:
-        shown = shown.assign(**{c: _blank_missing(shown[c]) for c in missing})
-    choosing = {}
-    if opens_from is not None and "link" in shown.columns and not shown.empty:
-        key = f"rows-{opens_from}-{name or columns}-{st.session_state.get(_OPENED, 0)}"
-        on_select = functools.partial(_choose, key, list(shown["link"]), opens_from)
-        choosing = {"key": key, "on_select": on_select, "selection_mode": "single-row"}
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config=headings(**own),
-        **choosing,
-    )
-
-
-def ago(heading: str):
-    """A time column read as "8 days ago"."""
-    return st.column_config.DatetimeColumn(heading, format="distance")
 
 
 def tree_token() -> tuple:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import common, guard
+from dashboard import common, guard, lists
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
@@ -33,7 +33,7 @@ def run() -> None:
         st.error(f"Configuration problem: {exc}")
         st.stop()
     _password_gate(settings.password)
-    common.go_to_chosen()  # a row chosen in a list: its item's page
+    lists.go_to_chosen()  # a row chosen in a list: its item's page
     with st.sidebar:
         st.markdown("### pmdash")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, lists
 from pmdata.remediation import (
     STATUSES,
     Remediation,
@@ -41,7 +41,7 @@ def show_attempts(d) -> pd.DataFrame:
             for s in attempts["session_id"]
         ],
     )
-    common.table(
+    lists.table(
         shown,
         "attempt_id status triggered_at completed_at fix_description pr_url rerun session",
         attempt_id="Attempt",
@@ -49,8 +49,8 @@ def show_attempts(d) -> pd.DataFrame:
         rerun="Rerun",
         pr_url=st.column_config.LinkColumn("PR"),
         session=st.column_config.LinkColumn("Session", display_text="open"),
-        triggered_at=common.ago("Started"),
-        completed_at=common.ago("Finished"),
+        triggered_at=lists.ago("Started"),
+        completed_at=lists.ago("Finished"),
     )
     return attempts
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, frame, guard
+from dashboard import common, frame, guard, lists
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
@@ -103,16 +103,16 @@ def live_view():
     st.subheader("Work by priority")
     if total > len(items):
         st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
-    common.table(
+    lists.table(
         items,
         "priority kind project title status detail agent active_at link",
         opens_from="all_work",
-        active_at=common.ago("Last activity"),
+        active_at=lists.ago("Last activity"),
     )
     feed_column, status_column = st.columns([3, 1])
     with status_column:
         st.subheader("By status")
-        common.table(counts)
+        lists.table(counts)
     with feed_column:
         st.subheader("Latest events")
         events = []
@@ -141,7 +141,7 @@ def live_view():
             )
         if events:
             feed = pd.DataFrame(events).sort_values("when", ascending=False).head(30)
-            common.table(feed, when=common.ago("When"))
+            lists.table(feed, when=lists.ago("When"))
         else:
             st.caption("No events yet.")
 

@@ -4,7 +4,7 @@ own page with its history, fingerprint group and the triage forms."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, frame, remediation
+from dashboard import charts, common, frame, lists, remediation
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
@@ -79,11 +79,11 @@ def show_failure(failure_id: int) -> None:
         )
     runs = common.run("test_runs", workflow=d["workflow_name"], test_name=d["test_name"])
     st.markdown("#### Run history")
-    common.table(
+    lists.table(
         runs,
         report_id="Report",
         run_number="Run",
-        run_at=common.ago("When"),
+        run_at=lists.ago("When"),
         outcome="Outcome",
         failure_id="Failure",
         duration="Duration (ms)",
@@ -99,7 +99,7 @@ def show_failure(failure_id: int) -> None:
         everything = common.run("failing_tests")
         group = everything[everything["fingerprint"] == d["fingerprint"]]
         st.caption(f"The failing tests that share it ({len(group)}), across projects:")
-        common.table(group, "project test_name occurrences decision")
+        lists.table(group, "project test_name occurrences decision")
     attempts = remediation.show_attempts(d)
     if common.readonly() or pd.isna(d["triage_id"]):
         return
@@ -248,11 +248,11 @@ if len(failing) > len(shown):
         f"The {len(shown):,} most urgent of {len(failing):,} failing tests: filter for the rest."
     )
 shown = shown.assign(link=[common.permalink("errors", failure=i) for i in shown["failure_id"]])
-common.table(
+lists.table(
     shown,
     "priority project test_name classification decision occurrences last_seen remediation link",
     opens_from="errors",
-    last_seen=common.ago("Last seen"),
+    last_seen=lists.ago("Last seen"),
 )
 trend, top, flaky = st.tabs(["Trend", "Most failing", "Flaky"], key="chart", bind="query-params")
 # The trend and flaky charts count by project and dates in SQL; the list's other filters are

@@ -4,7 +4,7 @@ what a finished one did."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, frame, guard
+from dashboard import charts, common, frame, guard, lists
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
@@ -58,7 +58,7 @@ def live_sessions():
     cols = st.columns(len(SESSION_STATES))
     for col, state in zip(cols, SESSION_STATES, strict=True):
         col.metric(state.title(), int((sessions["state"] == state).sum()))
-    common.table(
+    lists.table(
         sessions.assign(
             link=[common.permalink("sessions", session=i) for i in sessions["id"]],
             # A finished session has no current tool; its last one is on its own page.
@@ -81,14 +81,14 @@ def live_sessions():
     finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
     if not finished.empty:
         st.subheader("Finished: what each session did")
-        common.table(
+        lists.table(
             finished.assign(
                 ended_at=pd.to_datetime(finished["ended_at"], unit="s", utc=True),
                 link=[common.permalink("sessions", session=i) for i in finished["id"]],
             ),
             opens_from="sessions",
             id="Session",
-            ended_at=common.ago("Ended"),
+            ended_at=lists.ago("Ended"),
         )
 
 
@@ -140,10 +140,10 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
         ordered = calls_in_order(mine)
         st.markdown("**Tool calls, in order:**")
         st.plotly_chart(charts.calls_in_order(ordered), width="stretch")
-        common.table(
+        lists.table(
             ordered,
             number="#",
-            at=common.ago("When"),
+            at=lists.ago("When"),
             tool="Tool",
             about="On",
             outcome="Outcome",

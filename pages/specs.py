@@ -3,7 +3,7 @@ create-proposal and archive forms (only for the project on screen)."""
 
 import streamlit as st
 
-from dashboard import common, frame
+from dashboard import common, frame, lists
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec import transaction
@@ -305,14 +305,14 @@ for state, tab in zip(CHANGE_STATES, tabs, strict=True):
             where = f" in {f.project}" if f.project else ""
             st.caption(inert(f"No changes {in_words(state)}{where}."))
             continue
-        common.table(
+        lists.table(
             rows,
             "project id title progress completed total valid last_modified link",
             opens_from="specs",
             name=state,
             id="Change",
             progress=st.column_config.ProgressColumn("Tasks", min_value=0, max_value=1),
-            last_modified=common.ago("Changed"),
+            last_modified=lists.ago("Changed"),
         )
 st.subheader("Specs")
 for p in projects.values():
