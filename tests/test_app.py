@@ -44,13 +44,19 @@ def demo(demo_dir, tmp_path, monkeypatch):
     """A private copy of the demo (forms write to it), wired in through the environment."""
     copy = tmp_path / "demo"
     shutil.copytree(demo_dir, copy)
-    monkeypatch.setenv("PMDASH_DB", str(copy / "pmdash.db"))
-    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(copy / "projects"))
+    serve_from(monkeypatch, tmp_path, copy / "pmdash.db", copy / "projects")
+    return copy
+
+
+def serve_from(monkeypatch, tmp_path, db, roots) -> None:
+    """The app's database and project roots, through the environment as a server gets them;
+    no read-only, page switches or password left over, no secrets.toml (a fresh folder)."""
+    monkeypatch.setenv("PMDASH_DB", str(db))
+    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(roots))
     monkeypatch.setenv("PMDASH_STATE_DIR", str(tmp_path / "state"))
     for var in ("PMDASH_READONLY", "PMDASH_DISABLE", "PMDASH_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(tmp_path)  # no secrets.toml
-    return copy
+    monkeypatch.chdir(tmp_path)
 
 
 def open_page(page: str, **params) -> AppTest:
@@ -290,7 +296,7 @@ def test_archive_form_shows_validation_and_needs_confirmation(demo):
 
 
 def test_an_interrupted_archive_is_shown_with_its_way_out(demo, monkeypatch):
-    from pmdata.openspec import archive as archive_mod
+    from tests.openspec.test_archive import kill_archive_after_the_specs
 
     root = demo / "projects" / "storefront" / "openspec"
     tree = OpenSpecTree(root)
@@ -300,18 +306,7 @@ def test_an_interrupted_archive_is_shown_with_its_way_out(demo, monkeypatch):
         if (root / "changes" / c / "specs").is_dir()
     )
     before = {p: p.read_bytes() for p in (root / "specs").rglob("*.md")}
-
-    class Killed(BaseException):
-        pass
-
-    def die(*_):
-        raise Killed
-
-    with monkeypatch.context() as m:  # killed right after specs/ was written
-        m.setattr(archive_mod, "roll_back", lambda *a: None)
-        m.setattr(archive_mod.os, "rename", die)
-        with pytest.raises(Killed):
-            archive_mod.archive_change(root, change, accept_open_tasks=True, force=True)
+    kill_archive_after_the_specs(root, change, monkeypatch, force=True)
     assert {p: p.read_bytes() for p in (root / "specs").rglob("*.md")} != before
     at = open_page(PAGES[1], project="storefront")
     assert any("was interrupted" in w.value and change in w.value for w in at.warning)

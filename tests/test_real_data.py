@@ -11,7 +11,7 @@ from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecTree, read_text
 from tests import real_site
 from tests.conftest import rows
-from tests.test_app import APP, PAGES, served_like_a_running_server  # noqa: F401 - autouse
+from tests.test_app import APP, PAGES, serve_from, served_like_a_running_server  # noqa: F401
 
 # A raw value as pmdash would print it: a whole text, or one field of a "a · b" or "x: y" line;
 # not the word "None" in a sentence someone wrote in a proposal.
@@ -26,12 +26,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture
 def real(site, tmp_path, monkeypatch):
-    monkeypatch.setenv("PMDASH_DB", str(site))
-    monkeypatch.setenv("PMDASH_PROJECT_ROOTS", str(real_site.TREES))
-    monkeypatch.setenv("PMDASH_STATE_DIR", str(tmp_path / "state"))
-    for var in ("PMDASH_READONLY", "PMDASH_DISABLE", "PMDASH_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(tmp_path)
+    serve_from(monkeypatch, tmp_path, site, real_site.TREES)
     return site
 
 

@@ -127,23 +127,28 @@ def test_a_failure_mid_way_leaves_the_tree_as_it_was(tmp_path, monkeypatch):
     assert snapshot(root) == before  # both specs restored, the new one and its folder removed
 
 
-def test_a_killed_archive_is_rolled_back_by_the_next_write(tmp_path, monkeypatch):
-    root = make_project(tmp_path)
-    before = snapshot(root)
+class Killed(BaseException):
+    """What a SIGKILL is to the archive: nothing after it runs, no rollback in-process."""
 
-    class Killed(BaseException):
-        pass
+
+def kill_archive_after_the_specs(root, change_id: str, monkeypatch, **options) -> None:
+    """Archive `change_id`, killed right after specs/ was written and before the change moved."""
 
     def die(*_):
         raise Killed
 
-    # Simulate a kill right after the specs were replaced: no rollback runs in-process.
-    monkeypatch.setattr(archive_mod, "roll_back", lambda *a: None)
-    monkeypatch.setattr(archive_mod.os, "rename", die)
-    with pytest.raises(Killed):
-        archive_change(root, "add-logout", accept_open_tasks=True)
+    with monkeypatch.context() as m:
+        m.setattr(archive_mod, "roll_back", lambda *a: None)
+        m.setattr(archive_mod.os, "rename", die)
+        with pytest.raises(Killed):
+            archive_change(root, change_id, accept_open_tasks=True, **options)
+
+
+def test_a_killed_archive_is_rolled_back_by_the_next_write(tmp_path, monkeypatch):
+    root = make_project(tmp_path)
+    before = snapshot(root)
+    kill_archive_after_the_specs(root, "add-logout", monkeypatch)
     assert snapshot(root) != before
-    monkeypatch.undo()
     with OpenSpecError_is_fine():
         archive_change(root, "no-such-change")
     assert snapshot(root) == before

@@ -12,7 +12,7 @@ from pmdata.openspec.archive import archive_change
 from pmdata.openspec.transaction import STAGING, recover, tree_lock, unfinished_archives
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import create_proposal
-from tests.openspec.test_archive import make_project, snapshot
+from tests.openspec.test_archive import kill_archive_after_the_specs, make_project, snapshot
 from tests.openspec.test_writes import PROPOSAL
 
 
@@ -114,22 +114,9 @@ def test_a_journal_that_names_paths_outside_changes_nothing(tmp_path, victim):
 
 
 def test_a_killed_archive_is_named_until_recovered(tmp_path, monkeypatch, capsys):
-    from pmdata.openspec import archive as archive_mod
-
     root = make_project(tmp_path)
     before = snapshot(root)
-
-    class Killed(BaseException):
-        pass
-
-    def die(*_):
-        raise Killed
-
-    monkeypatch.setattr(archive_mod, "roll_back", lambda *a: None)
-    monkeypatch.setattr(archive_mod.os, "rename", die)
-    with pytest.raises(Killed):
-        archive_change(root, "add-logout", accept_open_tasks=True)
-    monkeypatch.undo()
+    kill_archive_after_the_specs(root, "add-logout", monkeypatch)
     [left] = unfinished_archives(root)
     assert left.change_id == "add-logout" and not left.moved
     assert sorted(left.specs_written) == ["specs/auth/spec.md", "specs/sessions/spec.md"]
