@@ -411,7 +411,11 @@ def main(argv: list[str]) -> int:
             return 2
         recorder.log(message)  # the event still counts: a typo in settings.json loses nothing
     if drain_only:
-        report = recorder.drain()
+        try:
+            report = recorder.drain()
+        except OSError as exc:  # the state folder itself cannot be used
+            print(f"pmdata hook --drain: cannot use {recorder.folder}: {exc}", file=sys.stderr)
+            return 2
         print(f"pmdata hook --drain: {report.describe(recorder.spool)}", file=sys.stderr)
         return 1 if report.waiting else 0
     try:
