@@ -46,7 +46,7 @@ HEADINGS = {
     "session_type": "Type",
     "last_tool": "Current tool",
     "tool_calls": "Tool calls",
-    "avg_duration_ms": st.column_config.NumberColumn("Average call", format="%.0f ms"),
+    "avg_duration_ms": "Average call (ms)",  # whole milliseconds: see the Sessions page
     "duration": "Duration",
     "calls": "Calls",
     "succeeded": "Succeeded",
@@ -110,10 +110,12 @@ def back_link(page_title: str) -> None:
 
 def _blank_missing(column: pd.Series) -> pd.Series:
     """Missing as empty text; numbers as their text (Arrow takes no column of ints and text)."""
-    if column.dtype != object:
+    if pd.api.types.is_numeric_dtype(column):
         whole = column.dropna()
         if len(whole) and (whole == whole.round()).all():
             column = column.astype("Int64")  # 39, not 39.0
+        else:
+            column = column.round(1)  # 1038.7, never 1038.6923
     return column.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v))
 
 
@@ -139,7 +141,11 @@ def table(
     missing = [
         c
         for c in shown.columns
-        if (shown[c].dtype == object or pd.api.types.is_numeric_dtype(shown[c]))
+        if (
+            shown[c].dtype == object
+            or pd.api.types.is_string_dtype(shown[c])
+            or pd.api.types.is_numeric_dtype(shown[c])
+        )
         and not pd.api.types.is_bool_dtype(shown[c])
         and shown[c].isna().any()
     ]

@@ -63,6 +63,7 @@ def live_sessions():
             link=[common.permalink("sessions", session=i) for i in sessions["id"]],
             # A finished session has no current tool; its last one is on its own page.
             last_tool=sessions["last_tool"].where(sessions["state"] != "finished", ""),
+            avg_duration_ms=sessions["avg_duration_ms"].round().astype("Int64"),  # 1039 ms
         ),
         "id project state_text session_type work_item last_tool tool_calls success_rate"
         " avg_duration_ms link",

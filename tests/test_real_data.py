@@ -127,3 +127,10 @@ def test_the_trend_says_which_filters_it_does_not_follow(real):
     at.run()
     assert any("not narrowed by search “price”" in c.value for c in at.caption)
     assert any("1 failing test ·" in c.value for c in at.caption)  # one, not "1 failing tests"
+
+
+def test_numbers_on_the_sessions_list_read_as_people_write_them(real):
+    at = opened(PAGES[3])
+    listed = next(d.value for d in at.dataframe if "avg_duration_ms" in d.value)
+    assert listed["avg_duration_ms"].astype(str).str.fullmatch(r"\d*").all()  # 1039, not 1038.69
+    assert not listed.isna().any().any()
