@@ -161,6 +161,8 @@ def cmd_ingest_playwright(args: argparse.Namespace) -> int:
                 f"error: {result}" if isinstance(result, Exception) else result.describe(),
                 flush=True,
             )
+            if not isinstance(result, Exception) and not result.duplicate:
+                _classify_on_arrival(args, db)
 
         print(f"watching {args.watch} for Playwright reports (Ctrl-C stops)", flush=True)
         watch(db, args.watch, args.project, args.workflow, report)
@@ -177,7 +179,24 @@ def cmd_ingest_playwright(args: argparse.Namespace) -> int:
         attempt=args.attempt,
     )
     print(result.describe())
+    if not result.duplicate:
+        _classify_on_arrival(args, db)
     return 0
+
+
+def _classify_on_arrival(args: argparse.Namespace, db: Path) -> None:
+    """A report's failures get their suggestions as it lands: nobody has to run
+    `pmdata triage run` before the Errors page is useful."""
+    from pmdata.triage.service import run_triage
+
+    done = run_triage(db, _thresholds(_settings(args)))
+    print(f"classified {done['classified']} new failure(s): suggestions are on the Errors page")
+
+
+def _thresholds(settings):
+    from pmdata.triage.rules import Thresholds
+
+    return Thresholds(settings.persistent_after, settings.recurring_after, settings.flaky_flips)
 
 
 def _openspec_tree(args: argparse.Namespace):
@@ -317,13 +336,9 @@ def _openspec_archive(args: argparse.Namespace, tree, root_info: dict) -> int:
 def cmd_triage(args: argparse.Namespace) -> int:
     from pmdata.analytics import Analytics
     from pmdata.triage import service
-    from pmdata.triage.rules import Thresholds
 
     db = _db(args)
-    settings = _settings(args)
-    thresholds = Thresholds(
-        settings.persistent_after, settings.recurring_after, settings.flaky_flips
-    )
+    thresholds = _thresholds(_settings(args))
     if args.action == "run":
         done = service.run_triage(db, thresholds, refresh=args.refresh)
         print(

@@ -209,3 +209,14 @@ def test_errors_outside_tests_count_as_global_setup_failures(tmp_path):
     assert len(failed) == 1 and failed[0].outcome == "failed"
     assert failed[0].name == "global setup › Error: connect ECONNREFUSED 127.0.0.1:5173"
     assert "globalSetup" in failed[0].stack
+
+
+def test_a_report_ingested_from_the_command_line_is_classified_on_arrival(db, capsys):
+    code = main(["ingest", "playwright", str(REPORTS[3]), "--project", "shop", "--db", str(db)])
+    out = capsys.readouterr().out
+    assert code == 0 and "classified 3 new failure(s)" in out
+    triaged = rows(db, "SELECT count(*) FROM error_triage WHERE suggested_decision IS NOT NULL")
+    assert triaged == [(3,)] == rows(db, "SELECT count(*) FROM test_failures")
+    # The same report again adds nothing and classifies nothing.
+    main(["ingest", "playwright", str(REPORTS[3]), "--project", "shop", "--db", str(db)])
+    assert "classified" not in capsys.readouterr().out
