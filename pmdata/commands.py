@@ -51,17 +51,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     db = _db(args)
     if args.list:
-        from datetime import UTC, datetime
+        from pmdata.store.migrations import status_lines
 
-        from pmdata.store.migrations import status
-
-        for name, applied_at in status(db):
-            when = (
-                f"applied {datetime.fromtimestamp(applied_at, UTC):%Y-%m-%d %H:%M} UTC"
-                if applied_at
-                else "pending"
-            )
-            print(f"{name:28} {when}")
+        print("\n".join(status_lines(db)))
         return 0
     if args.revert:
         done = revert(db)
@@ -185,18 +177,11 @@ def cmd_ingest_playwright(args: argparse.Namespace) -> int:
 
 
 def _classify_on_arrival(args: argparse.Namespace, db: Path) -> None:
-    """A report's failures get their suggestions as it lands: nobody has to run
-    `pmdata triage run` before the Errors page is useful."""
-    from pmdata.triage.service import run_triage
+    """A report's failures get their suggestions as it lands: no separate `triage run`."""
+    from pmdata.triage.service import run_triage, thresholds_from
 
-    done = run_triage(db, _thresholds(_settings(args)))
+    done = run_triage(db, thresholds_from(_settings(args)))
     print(f"classified {done['classified']} new failure(s): suggestions are on the Errors page")
-
-
-def _thresholds(settings):
-    from pmdata.triage.rules import Thresholds
-
-    return Thresholds(settings.persistent_after, settings.recurring_after, settings.flaky_flips)
 
 
 def _openspec_tree(args: argparse.Namespace):
@@ -338,7 +323,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
     from pmdata.triage import service
 
     db = _db(args)
-    thresholds = _thresholds(_settings(args))
+    thresholds = service.thresholds_from(_settings(args))
     if args.action == "run":
         done = service.run_triage(db, thresholds, refresh=args.refresh)
         print(

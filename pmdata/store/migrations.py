@@ -181,6 +181,17 @@ def status(path: Path | str) -> list[tuple[str, int | None]]:
     return [(m.name, recorded.get(m.name)) for m in MIGRATIONS]
 
 
+def status_lines(path: Path | str) -> list[str]:
+    """`pmdata migrate --list`: a line per migration, when it was applied or that it waits."""
+    from datetime import UTC, datetime
+
+    return [
+        f"{name:28} "
+        + (f"applied {datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M} UTC" if at else "pending")
+        for name, at in status(path)
+    ]
+
+
 def _recorded(conn: Connection) -> dict[str, int]:
     if RECORD_TABLE not in _tables(conn):
         return {}

@@ -129,6 +129,11 @@ def _suggestion_values(item: Suggested) -> dict:
     }
 
 
+def thresholds_from(settings) -> Thresholds:
+    """The rule thresholds a person set (PMDASH_PERSISTENT_AFTER and the others)."""
+    return Thresholds(settings.persistent_after, settings.recurring_after, settings.flaky_flips)
+
+
 def run_triage(
     db: Path | str,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
