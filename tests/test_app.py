@@ -59,8 +59,8 @@ def serve_from(monkeypatch, tmp_path, db, roots) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def open_page(page: str, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+def open_page(page: str, timeout: float = 60, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params.update(params)
     at.run()
     if page != PAGES[0]:

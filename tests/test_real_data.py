@@ -11,7 +11,7 @@ from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecTree, read_text
 from tests import real_site
 from tests.conftest import rows
-from tests.test_app import APP, PAGES, serve_from, served_like_a_running_server  # noqa: F401
+from tests.test_app import PAGES, open_page, serve_from, served_like_a_running_server  # noqa: F401
 
 # A raw value as pmdash would print it: a whole text, or one field of a "a · b" or "x: y" line;
 # not the word "None" in a sentence someone wrote in a proposal.
@@ -31,13 +31,8 @@ def real(site, tmp_path, monkeypatch):
 
 
 def opened(page: str, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    at.run()
-    if page != PAGES[0]:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """A page as `open_page` opens it, with time for the real trees' first parse."""
+    return open_page(page, timeout=120, **params)
 
 
 def shown_text(at: AppTest) -> list[str]:
