@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 import streamlit as st
 
-from dashboard import lists
+from dashboard import lists, routes
 from pmdata.analytics import Analytics, load_query, snapshot_file_for
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
@@ -193,16 +193,16 @@ def header(page: str, *trail: str) -> None:
 _FLASH = "_pmdash_flash"
 
 
-def done(message: str, **go_to) -> None:
+def done(message: str, **item) -> None:
     """After a write: rerun at once, so every figure on the page shows the new state, and say
     what was done at the top of the next run (a message drawn before a rerun would vanish).
-    `go_to` changes the URL's item (`change=None` goes back to the list)."""
+    `item` opens another item of this page (`change="new-id"`), or its list (`change=None`)."""
     st.session_state[_FLASH] = message
-    for key, value in go_to.items():
+    for key, value in item.items():
         if value is None:
-            st.query_params.pop(key, None)
+            routes.leave_item()
         else:
-            st.query_params[key] = value
+            routes.go_to(key, {key: value})
     st.rerun()
 
 
@@ -248,7 +248,7 @@ def permalink(page: str, **params) -> str:
     # Every character that means something in a URL or in markdown is escaped: a folder named
     # `Fission-AI+OpenSpec` must not come back as "Fission-AI OpenSpec".
     text = urlencode(query_params, quote_via=quote, safe="")
-    return f"/{page}" + (f"?{text}" if text else "")
+    return f"/{routes.path_for(page, params)}" + (f"?{text}" if text else "")
 
 
 MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling

@@ -7,19 +7,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import common, guard, lists
+from dashboard import common, guard, routes
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
 from pmdata.sign_in import SignInGuard
 
 FAVICON = Path(__file__).parent / "static" / "favicon.png"
-PAGES = [  # key (also the URL path and the PMDASH_DISABLE name), title
-    ("all_work", "All Work"),
-    ("specs", "Specs"),
-    ("errors", "Errors"),
-    ("sessions", "Sessions"),
-]
 _FRAMED = "_pmdash_framed"  # set by run() just before the page, taken by require()
 
 
@@ -33,7 +27,6 @@ def run() -> None:
         st.error(f"Configuration problem: {exc}")
         st.stop()
     _password_gate(settings.password)
-    lists.go_to_chosen()  # a row chosen in a list: its item's page
     with st.sidebar:
         st.markdown("### pmdash")
         try:
@@ -46,6 +39,7 @@ def run() -> None:
     if page is None:
         st.info("Every page is turned off (PMDASH_DISABLE): remove a name to bring it back.")
         st.stop()
+    routes.follow(page)  # a row chosen, an item on its list's path, the way back
     if common.db():
         completion_notices()
     st.session_state[_FRAMED] = True
@@ -80,18 +74,10 @@ def completion_notices() -> None:
 
 
 def navigation(disabled: frozenset[str] | set[str] = frozenset()):
-    enabled = [p for p in PAGES if p[0] not in disabled]
-    if not enabled:
-        return None
-    return st.navigation(
-        [
-            # No page icons: the browser tab shows the open page's icon as its favicon, and a
-            # ":material/..." icon is fetched from a font CDN. The frame's own file stands.
-            st.Page(f"pages/{key}.py", title=title, url_path=key, default=n == 0)
-            for n, (key, title) in enumerate(enabled)
-        ],
-        position="top",
-    )
+    # No page icons: the browser tab shows the open page's icon as its favicon, and a
+    # ":material/..." icon is fetched from a font CDN. The frame's own file stands.
+    declared = routes.pages(disabled)
+    return st.navigation(declared, position="top") if declared else None
 
 
 def require() -> None:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 import streamlit as st
 
+from dashboard import routes
 from pmdata.work import in_words
 
 # Column settings the lists share: priority as a 0–5 bar, an item's permalink as "open".
@@ -65,11 +66,10 @@ def headings(**own) -> dict:
     return {**HEADINGS, **own}
 
 
-ITEM_PARAMS = ("failure", "change", "spec", "session", "change_tab", "form")
-_OPENED, _GO = "_pmdash_opened", "_pmdash_go"
+_OPENED = "_pmdash_opened"
 
 
-def _choose(key: str, links: list[str], here: str) -> None:
+def _choose(key: str, links: list[str]) -> None:
     """A row was chosen (a callback: it runs before the next run, when the bound filters may
     still be set). Its item opens in this tab, with its permalink in the address bar."""
     rows = st.session_state[key].selection.rows
@@ -81,31 +81,12 @@ def _choose(key: str, links: list[str], here: str) -> None:
     project = params.pop("project", None)
     if project and st.session_state.get("project") != project:
         st.session_state["project"] = project  # the item's project, through its filter widget
-    page = path.strip("/") or "all_work"
-    if page == here:
-        st.query_params.update(params)
-    else:  # another page: the frame switches to it before drawing (`go_to_chosen`)
-        st.session_state[_GO] = (page, params)
-
-
-def go_to_chosen() -> None:
-    """Called by the frame before it draws anything: open the item a row choice asked for, in
-    this tab (no reload, so no new sign-in). The filters stay as they were, for the way back."""
-    chosen = st.session_state.pop(_GO, None)
-    if chosen:
-        page, params = chosen
-        st.switch_page(f"pages/{page}.py", query_params=params)
-
-
-def _leave_item() -> None:
-    for key in ITEM_PARAMS:
-        st.query_params.pop(key, None)
+    routes.go_to(path.strip("/") or routes.LISTS[0][0], params)
 
 
 def back_link(page_title: str) -> None:
-    """On an item's page: back to its list (the same page without the item), whose filters
-    never changed."""
-    st.button(f"Back to {page_title}", icon="↩", on_click=_leave_item, key="back-to-list")
+    """On an item's page: back to its list, whose filters never changed."""
+    st.button(f"Back to {page_title}", icon="↩", on_click=routes.leave_item, key="back-to-list")
 
 
 def _blank_missing(column: pd.Series) -> pd.Series:
@@ -154,7 +135,7 @@ def table(
     choosing = {}
     if opens_from is not None and "link" in shown.columns and not shown.empty:
         key = f"rows-{opens_from}-{name or columns}-{st.session_state.get(_OPENED, 0)}"
-        on_select = functools.partial(_choose, key, list(shown["link"]), opens_from)
+        on_select = functools.partial(_choose, key, list(shown["link"]))
         choosing = {"key": key, "on_select": on_select, "selection_mode": "single-row"}
     st.dataframe(
         shown,

@@ -185,9 +185,7 @@ def archive_form(project, change_id: str, verdict: dict | None) -> None:
                 st.error(str(exc))
                 return
             common.index().invalidate(project)
-            common.done(
-                f"Archived {change_id} as {plan.archive_name}.", change=None, change_tab=None
-            )
+            common.done(f"Archived {change_id} as {plan.archive_name}.", change=None)
 
 
 def show_spec(project, spec_id: str) -> None:

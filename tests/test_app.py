@@ -178,13 +178,13 @@ def test_all_work_says_which_agent_is_on_each_item(demo):
     con.close()
     table = open_page(PAGES[0], project=project).dataframe[0].value.set_index("link")
     agent = table["agent"]
-    assert agent[f"/specs?project={project}&change={change}"].startswith(f"#{spec_session} ")
-    assert agent[f"/errors?failure={failure}&project={project}"].startswith(f"#{error_session} ")
+    assert agent[f"/change?project={project}&change={change}"].startswith(f"#{spec_session} ")
+    assert agent[f"/failure?failure={failure}&project={project}"].startswith(f"#{error_session} ")
     assert (agent == "").any()  # and nobody on the rest
     # The change's own page names its sessions, with their links.
     at = open_page(PAGES[1], project=project, change=change)
     line = next(m.value for m in at.markdown if m.value.startswith("**Agents on it:**"))
-    assert f"[session {spec_session}](/sessions?session={spec_session}&project={project})" in line
+    assert f"[session {spec_session}](/session?session={spec_session}&project={project})" in line
 
 
 def test_change_verdicts_come_in_from_the_background(demo):
@@ -439,11 +439,11 @@ def test_a_session_permalink_opens_its_page_with_its_timeline_and_work_item(demo
     assert [set(d.value.columns) >= {"number", "outcome"} for d in at.dataframe] == [True]  # calls
     assert at.get("plotly_chart"), "no timeline of its tool calls"
     links = [m.value for m in at.markdown if m.value.startswith("**Working on:**")]
-    assert links == [f"**Working on:** [{item}](/errors?failure={failure})"]
+    assert links == [f"**Working on:** [{item}](/failure?failure={failure})"]
     at = open_page(PAGES[3], session=str(on_spec))
     project, change_id = change.removeprefix("spec:").split("/")
     links = [m.value for m in at.markdown if m.value.startswith("**Working on:**")]
-    assert links == [f"**Working on:** [{change}](/specs?project={project}&change={change_id})"]
+    assert links == [f"**Working on:** [{change}](/change?project={project}&change={change_id})"]
     at = open_page(PAGES[3], session="9999")
     assert at.warning and "No session 9999" in at.warning[0].value
 
