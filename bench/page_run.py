@@ -5,6 +5,9 @@ topping up the copy, and an Errors rerun after a triage decision was written (th
 up, every query of the page re-run).
 
 `python bench/page_run.py` runs every page, each in its own process; `... pages/errors.py` one.
+`python bench/page_run.py --real` runs every page and a deep link to each kind of item on data
+nobody made up: the fixture OpenSpec trees plus a change of 500 tasks (against one of 5, the
+baseline), and the fixture homelab database filled as tests/real_site.py fills it.
 """
 
 import os
@@ -17,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from big_demo import big_db  # noqa: E402
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
 PAGES = ("pages/errors.py", "pages/all_work.py", "pages/specs.py", "pages/sessions.py")
 
 
@@ -36,13 +40,14 @@ def as_a_running_server() -> None:
     PagesManager.__init__ = after_first_request
 
 
-def timed_runs(page: str) -> tuple[float, float]:
+def timed_runs(page: str, **params) -> tuple[float, float]:
     """The page opened by its URL (a deep link), then rerun with nothing changed."""
     from streamlit.testing.v1 import AppTest
 
     from dashboard import common
 
     at = AppTest.from_file(APP, default_timeout=600)
+    at.query_params.update(params)
     start = time.perf_counter()
     at.switch_page(page).run()
     cold = time.perf_counter() - start
@@ -124,7 +129,58 @@ def after_a_decision(db: Path) -> float:
     return time.perf_counter() - start
 
 
+def real_data() -> None:
+    """Every page and item on the fixture trees and database, each view in a fresh process."""
+    import shutil
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from change_page import PROJECT, TREES, add_change
+
+    from tests import real_site
+
+    with tempfile.TemporaryDirectory() as tmp:
+        roots = Path(tmp) / "roots"
+        shutil.copytree(TREES, roots, symlinks=True)
+        add_change(roots, "bench-5-tasks", 5)
+        add_change(roots, "bench-500-tasks", 500)
+        db = real_site.build(Path(tmp))
+        con = sqlite3.connect(db)
+        failure = con.execute("SELECT min(id) FROM test_failures").fetchone()[0]
+        session = con.execute("SELECT max(id) FROM sessions").fetchone()[0]
+        con.close()
+        env = {
+            **os.environ,
+            "PMDASH_DB": str(db),
+            "PMDASH_PROJECT_ROOTS": str(roots),
+            "PMDASH_STATE_DIR": str(Path(tmp) / "state"),
+        }
+        views = [(page, {}) for page in PAGES] + [
+            ("pages/specs.py", {"project": PROJECT, "change": "bench-5-tasks"}),
+            ("pages/specs.py", {"project": PROJECT, "change": "bench-500-tasks"}),
+            ("pages/errors.py", {"project": "shop", "failure": str(failure)}),
+            ("pages/sessions.py", {"session": str(session)}),
+        ]
+        for page, params in views:
+            view = [page, *(f"{k}={v}" for k, v in params.items())]
+            subprocess.run([sys.executable, __file__, "--view", *view], check=True, env=env)
+    print("the 500-task change against the 5-task one is the ratio to read: 1.0 is the target")
+
+
 def main():
+    if sys.argv[1:2] == ["--real"]:
+        real_data()
+        return
+    if sys.argv[1:2] == ["--view"]:  # one view of the real data, in this fresh process
+        as_a_running_server()
+        from streamlit.logger import set_log_level
+
+        set_log_level("error")
+        page, *pairs = sys.argv[2:]
+        cold, warm = timed_runs(page, **dict(p.split("=", 1) for p in pairs))
+        name = " ".join([page, *pairs])
+        print(f"{name[:64]:64} cold {cold:5.2f} s (<= 1.5)  warm {warm:5.3f} s (<= 0.3)")
+        return
     db = big_db()
     as_a_running_server()
     os.environ["PMDASH_DB"] = str(db)

@@ -73,7 +73,7 @@ def forms(d, attempts: pd.DataFrame) -> None:
         )
     if not open_.empty:
         st.markdown("Run this in the project's folder to put Claude Code on it:")
-        st.code(Remediation.command_for(int(d["triage_id"])), language="bash")
+        st.code(Remediation.command_for(int(d["failure_id"])), language="bash")
     if attempts.empty:
         return
     latest = attempts.iloc[0]

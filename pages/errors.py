@@ -8,7 +8,7 @@ from dashboard import charts, common, frame, lists, remediation
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
-from pmdata.remediation import TEST_REMEDIATION_STATES
+from pmdata.remediation import TEST_REMEDIATION_STATES, Remediation
 from pmdata.triage import service
 from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
@@ -141,7 +141,7 @@ def forms(d, group, attempts) -> None:
             index=None,
             placeholder="A running session with no work item",
         )
-        st.caption(f"Or start one: `PMDASH_WORK_ITEM=error:{int(d['triage_id'])} claude`")
+        st.caption(f"Or start one: `{Remediation.command_for(int(d['failure_id']))}`")
         if st.form_submit_button("Assign"):
             if choice is None:
                 st.error("Pick a session first.")

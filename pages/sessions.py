@@ -32,10 +32,13 @@ if not common.db():
 def live_sessions():
     sessions = common.run("session_activity", project=f.project)
     if sessions.empty:
-        st.info(
-            "No agent sessions yet. Wire Claude Code's hooks with "
-            "`pmdata hook install --project DIR` (see the README)."
-        )
+        # Sessions elsewhere but none in the chosen project: the filter says so, not "no
+        # sessions yet".
+        if not (f.project and not chosen and common.nothing_matches("sessions")):
+            st.info(
+                "No agent sessions yet. Wire Claude Code's hooks with "
+                "`pmdata hook install --project DIR` (see the README)."
+            )
         return
     sessions = with_states(sessions, common.now(), common.settings().idle_minutes)
     if chosen:  # a link to one session shows it whatever the status and search filters say
@@ -99,10 +102,7 @@ def work_item_link(work_item) -> str | None:
     if target is None:
         return None
     page, params = target
-    if page == "specs":
-        return common.permalink("specs", **params)
-    found = common.run("triage_failure", **params)
-    return None if found.empty else common.permalink("errors", failure=int(found.iloc[0, 0]))
+    return common.permalink(page, **params)
 
 
 def show_session(sessions: pd.DataFrame, chosen: str) -> None:

@@ -12,6 +12,7 @@ from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
 from pmdata.sessions import with_states
 from pmdata.work import CHANGE_STATES, fuzzy_filter, in_date_range, in_words
+from pmdata.work_item import WorkItem
 
 frame.require()  # first: a page never renders outside the frame
 
@@ -33,12 +34,10 @@ def agents_line(project: str, change_id: str) -> None:
         sessions = common.run("session_activity")
     except PmdashError:
         return  # the Sessions page says what is wrong with the database
-    on_it = sessions[sessions["work_item"] == f"spec:{project}/{change_id}"]
+    item = WorkItem.spec(project, change_id)
+    on_it = sessions[sessions["work_item"] == str(item)]
     if on_it.empty:
-        st.caption(
-            f"No agent session on it yet: `PMDASH_WORK_ITEM=spec:{project}/{change_id} claude` "
-            "starts one."
-        )
+        st.caption(f"No agent session on it yet: `PMDASH_WORK_ITEM={item} claude` starts one.")
         return
     on_it = with_states(on_it, common.now(), common.settings().idle_minutes)
     st.markdown(

@@ -3,7 +3,7 @@
 An attempt lives in the homelab's `remediation_attempts` table (pending → in_progress → fixed /
 failed / skipped). Starting one creates the session record it will run in, typed
 `error_remediation` and waiting under a placeholder agent id until Claude Code starts with
-`PMDASH_WORK_ITEM=error:<triage id>`: the hook recorder then claims that record and moves the
+`PMDASH_WORK_ITEM=error:<failure id>`: the hook recorder then claims that record and moves the
 attempt to in_progress. Each ingested report settles the rerun of open and fixed attempts.
 """
 
@@ -20,6 +20,7 @@ from pmdata.errors import PmdashError
 from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
 from pmdata.store import schema
 from pmdata.store.database import open_engine
+from pmdata.work_item import WorkItem
 
 STATUSES = ("pending", "in_progress", "fixed", "failed", "skipped")
 OPEN = ("pending", "in_progress")
@@ -47,14 +48,16 @@ class Remediation(BaseModel):
     triage_id: int
     work_item: str
 
+    failure_id: int
+
     @property
     def command(self) -> str:
-        return self.command_for(self.triage_id)
+        return self.command_for(self.failure_id)
 
     @staticmethod
-    def command_for(triage_id: int) -> str:
+    def command_for(failure_id: int) -> str:
         """What a person runs, in the project's folder, to put Claude Code on a failure."""
-        return f"PMDASH_WORK_ITEM=error:{triage_id} claude"
+        return f"PMDASH_WORK_ITEM={WorkItem.error(failure_id)} claude"
 
 
 def start_remediation(db: Path | str, failure_id: int, now: int | None = None) -> Remediation:
@@ -119,7 +122,7 @@ def start_remediation(db: Path | str, failure_id: int, now: int | None = None) -
             project_id = _project_id(
                 conn, row["project"] or row["workflow_name"], row["file_path"], now
             )
-            item = f"error:{row['triage_id']}"
+            item = str(WorkItem.error(failure_id))
             agent_id = f"{WAITING_AGENT_PREFIX}{uuid.uuid4()}"
             session_id = conn.execute(
                 insert(s).values(
@@ -149,7 +152,11 @@ def start_remediation(db: Path | str, failure_id: int, now: int | None = None) -
     finally:
         engine.dispose()
     return Remediation(
-        attempt_id=attempt_id, session_id=session_id, triage_id=row["triage_id"], work_item=item
+        attempt_id=attempt_id,
+        session_id=session_id,
+        triage_id=row["triage_id"],
+        failure_id=failure_id,
+        work_item=item,
     )
 
 

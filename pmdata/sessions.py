@@ -9,7 +9,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX, WORK_ITEM
+from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
+from pmdata.work_item import WorkItem
 
 
 def session_state(
@@ -187,7 +188,7 @@ def agents_on(items: pd.DataFrame, failures: pd.DataFrame, sessions: pd.DataFram
     items: rows of `work.work_items` (kind, project, ref); failures: rows of failing_tests.sql;
     sessions: rows of `with_states`, most recently active first. A change is on the latest
     session started with `spec:<project>/<change>`; a failing test on the session last put on
-    one of its failures (by a person, or by an `error:<id>` session)."""
+    one of its failures (by a person, or by an `error:<failure id>` session)."""
     label: dict[int, str] = {}
     on_item: dict[str, int] = {}
     for r in sessions.itertuples(index=False):
@@ -207,21 +208,21 @@ def agents_on(items: pd.DataFrame, failures: pd.DataFrame, sessions: pd.DataFram
         )
     out = []
     for kind, project, ref in zip(items["kind"], items["project"], items["ref"], strict=True):
-        sid = on_item.get(f"spec:{project}/{ref}") if kind == "spec" else assigned.get(ref)
+        sid = on_item.get(str(WorkItem.spec(project, ref))) if kind == "spec" else assigned.get(ref)
         out.append(None if sid is None else label.get(int(sid), f"#{int(sid)}"))
     return out
 
 
 def work_item_target(value) -> tuple[str, dict] | None:
-    """Where a work item lives in the dashboard: ("specs", {project, change}) for a change,
-    ("triage", {triage_id}) for an error (its failure is looked up by the triage row), or None
-    for no work item or one this version does not know."""
-    m = WORK_ITEM.match(work_item_text(value) or "")
-    if m is None:
+    """Where a stored work item lives in the dashboard: ("specs", {project, change}) for a
+    change, ("errors", {failure}) for a failure, or None for no work item or one this version
+    does not know."""
+    item = WorkItem.read(value)
+    if item is None:
         return None
-    if m["triage"]:
-        return "triage", {"triage_id": int(m["triage"])}
-    return "specs", {"project": m["project"], "change": m["change"]}
+    if item.is_error:
+        return "errors", {"failure": item.failure_id}
+    return "specs", {"project": item.project, "change": item.change}
 
 
 def work_item_text(value) -> str | None:

@@ -137,10 +137,9 @@ def in_date_range(frame: pd.DataFrame, column: str, filters: Filters) -> pd.Data
 
 def _in_utc(stamps: pd.Series) -> pd.Series:
     """Timestamps in UTC, whether they came naive (taken as UTC) or with a zone."""
-    out = pd.to_datetime(stamps)
-    if out.empty:
-        return out
-    return out.dt.tz_localize("UTC") if out.dt.tz is None else out.dt.tz_convert("UTC")
+    # utc=True also when empty: an empty naive column compared with a UTC time raised (an
+    # empty project under a date filter).
+    return pd.to_datetime(stamps, utc=True)
 
 
 def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) -> pd.DataFrame:

@@ -33,7 +33,7 @@ def test_query_runs_on_a_freshly_migrated_fixture(fixture_db, name):
 
 # A to-do list the demo has already worked through (the demo runs triage), and lookups of one
 # item that answer nothing without its id (tests/test_app.py opens them with real ids).
-EMPTY_ON_DEMO = {"untriaged_failures", "failure_detail", "test_runs", "triage_failure"}
+EMPTY_ON_DEMO = {"untriaged_failures", "failure_detail", "test_runs"}
 
 
 @pytest.mark.parametrize("name", [q for q in QUERIES if q not in EMPTY_ON_DEMO])

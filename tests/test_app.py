@@ -429,7 +429,7 @@ def test_a_session_permalink_opens_its_page_with_its_timeline_and_work_item(demo
         rows(
             db,
             "SELECT s.id, s.work_item, t.test_failure_id FROM sessions s JOIN error_triage t"
-            " ON s.work_item = 'error:' || t.id LIMIT 1",
+            " ON s.work_item = 'error:' || t.test_failure_id LIMIT 1",
         )[0],
         rows(db, "SELECT id, work_item FROM sessions WHERE work_item LIKE 'spec:%' LIMIT 1")[0],
     )
@@ -481,7 +481,8 @@ def test_start_and_update_a_remediation_from_a_failure(demo):
         failure,
     )
     assert status == "pending" and session_type == "error_remediation"
-    assert any(c.value == f"PMDASH_WORK_ITEM=error:{triage_id} claude" for c in at.code)
+    # The work item names the failure by the id in the page's own URL.
+    assert any(c.value == f"PMDASH_WORK_ITEM=error:{failure} claude" for c in at.code)
     next(s for s in at.selectbox if s.label == "Status").select("fixed")
     next(t for t in at.text_area if t.label == "Fix description").input("Awaited the toast")
     next(t for t in at.text_input if t.label == "PR link").input("https://git.home.arpa/pr/7")

@@ -150,17 +150,19 @@ def test_second_work_item_is_refused_and_logged(db, env, tmp_path):
     assert "refused work item spec:shop/second" in (tmp_path / "state" / "hook.log").read_text()
 
 
-def test_error_work_item_links_the_triage_row(db, env):
+def test_error_work_item_names_the_failure_and_links_its_triage_row(db, env):
     con = sqlite3.connect(db)
     with con:
         con.execute("INSERT INTO reports (workflow_name, hash, file_path) VALUES ('w', 'h', 'f')")
-        con.execute("INSERT INTO test_failures (report_id, test_name) VALUES (1, 't')")
-        con.execute("INSERT INTO error_triage (test_failure_id) VALUES (1)")
+        con.execute("INSERT INTO test_failures (report_id, test_name) VALUES (1, 't'), (1, 'u')")
+        con.execute("INSERT INTO error_triage (test_failure_id) VALUES (2)")  # triage row 1
     con.close()
-    send(FULL[0], {**env, "PMDASH_WORK_ITEM": "error:1"})
-    session_id, kind = rows(db, "SELECT id, session_type FROM sessions")[0]
-    assert kind == "error_remediation"
-    assert rows(db, "SELECT assigned_session_id FROM error_triage")[0][0] == session_id
+    send(FULL[0], {**env, "PMDASH_WORK_ITEM": "error:2"})
+    session_id, kind, item = rows(db, "SELECT id, session_type, work_item FROM sessions")[0]
+    assert (kind, item) == ("error_remediation", "error:2")
+    assert rows(db, "SELECT test_failure_id, assigned_session_id FROM error_triage") == [
+        (2, session_id)
+    ]
 
 
 def test_session_joins_the_deepest_known_project(db, env):

@@ -10,7 +10,7 @@ from pmdata.store import migrate, open_engine
 from pmdata.store import migrations as m
 from pmdata.store.database import journal_mode
 from pmdata.store.schema import ADDED_COLUMNS, HOMELAB_TABLES, OUR_TABLES
-from tests.conftest import SHARED, dump
+from tests.conftest import SHARED, dump, rows
 
 
 def fill_like_the_homelab(path, runs=300, failures_per_run=20, hook_events=3000):
@@ -279,3 +279,35 @@ def test_a_database_migrated_by_an_older_pmdash_gets_what_came_since(tmp_path):
     done = migrate(db)
     assert "created table pmdash_hook_receipts" in done
     assert "added column reports.run_attempt" in done
+
+
+def test_error_work_items_of_older_versions_come_to_name_their_failure(tmp_path):
+    """`error:<n>` named a triage row before; now the failure (the id in its page's URL)."""
+    db = tmp_path / "older-items.db"
+    migrate(db)
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("INSERT INTO projects (id, name, path) VALUES (1, 'shop', '/shop')")
+        con.execute("INSERT INTO reports (workflow_name, hash, file_path) VALUES ('w', 'h', 'f')")
+        con.executemany(
+            "INSERT INTO test_failures (id, report_id, test_name) VALUES (?, 1, ?)",
+            [(90, "a"), (91, "b")],
+        )
+        con.executemany(
+            "INSERT INTO sessions (id, project_id, agent_id, work_item) VALUES (?, 1, ?, ?)",
+            [(1, "old", "error:5"), (2, "new", "error:91"), (3, "spec", "spec:shop/x")],
+        )
+        # Triage row 5 (failure 91) had session 1 on it, the old way; session 2 was recorded
+        # the new way (failure 91) before migrate ran, and is not on triage row 91.
+        con.execute(
+            "INSERT INTO error_triage (id, test_failure_id, assigned_session_id) VALUES (5, 91, 1)"
+        )
+        con.execute("DELETE FROM pmdash_migrations WHERE name = 'work_items_name_failures'")
+    con.close()
+    assert "renamed 1 error work items to their failure ids" in migrate(db)
+    assert rows(db, "SELECT id, work_item FROM sessions ORDER BY id") == [
+        (1, "error:91"),
+        (2, "error:91"),
+        (3, "spec:shop/x"),
+    ]
+    assert not any("renamed" in line for line in migrate(db))  # once

@@ -65,9 +65,9 @@ def test_starting_a_remediation_makes_a_waiting_session_and_a_pending_attempt(sh
         "SELECT agent_id, status, session_type, work_item, started_at FROM sessions WHERE id = ?",
         started.session_id,
     )
-    assert kind == "error_remediation" and item == f"error:{started.triage_id}"
+    assert kind == "error_remediation" and item == f"error:{failure}"
     assert started_col is None  # no agent yet
-    assert started.command == f"PMDASH_WORK_ITEM=error:{started.triage_id} claude"
+    assert started.command == f"PMDASH_WORK_ITEM=error:{failure} claude"
     status_, claude_id, *_ = attempt(shop, started.attempt_id)
     assert status_ == "pending" and claude_id == agent
     assert rows(
@@ -98,7 +98,7 @@ def test_claude_starting_on_the_work_item_claims_the_session(shop, tmp_path):
         **os.environ,
         "PMDASH_DB": str(shop),
         "PMDASH_STATE_DIR": str(tmp_path / "state"),
-        "PMDASH_WORK_ITEM": f"error:{started.triage_id}",
+        "PMDASH_WORK_ITEM": f"error:{started.failure_id}",
     }
     for line in FULL[:3]:
         assert send(line, env).returncode == 0

@@ -19,6 +19,7 @@ from pmdata.demo.openspec_tree import write_tree
 from pmdata.errors import PmdashError
 from pmdata.store.migrations import migrate
 from pmdata.triage.service import run_triage
+from pmdata.work_item import WorkItem
 
 DEMO_PROJECTS = ["storefront", "billing-api", "notes-app", "homelab-portal"]
 DB_NAME = "pmdash.db"
@@ -163,11 +164,11 @@ def _fill_agents(con: sqlite3.Connection, rng: random.Random, names: list[str], 
             work_item = None
             if kind == "spec_implementation":
                 change = _first_change_id(con, name, p_index + s_index)
-                work_item = f"spec:{name}/{change}"
+                work_item = str(WorkItem.spec(name, change))
             elif kind == "error_remediation" and failure:
                 triage_id = _triage(con, failure[0], now, decision="one_off_fix", human=True)
                 triaged += 1
-                work_item = f"error:{triage_id}"
+                work_item = str(WorkItem.error(failure[0]))
             cur = con.execute(
                 "INSERT INTO sessions (project_id, agent_id, status, started_at, stopped_at,"
                 " last_activity_at, session_type, work_item) VALUES (?,?,?,?,?,?,?,?)",

@@ -6,7 +6,8 @@ Standard library only: this runs inside every tool call of an agent.
 from __future__ import annotations
 
 import json
-import re
+
+from pmdata.work_item import NotAWorkItem, WorkItem
 
 # Claude Code's event names → the hook_type vocabulary the homelab services already use.
 HOOK_TYPES = {
@@ -38,9 +39,6 @@ METADATA_FIELDS = (
 # The agent id of a session record made by "start a remediation" before its agent runs; Claude
 # Code's own ids are UUIDs, so the two never meet.
 WAITING_AGENT_PREFIX = "pmdash-waiting:"
-WORK_ITEM = re.compile(
-    r"^(?:spec:(?P<project>[^/\s]+)/(?P<change>[A-Za-z0-9][\w.-]*)|error:(?P<triage>\d+))$"
-)
 MAX_TEXT = 64_000  # a huge tool response is cut: the dashboard needs its gist, not megabytes
 
 
@@ -140,15 +138,11 @@ def parse_payload(raw: str, received_at_ms: int) -> HookEvent:
     )
 
 
-def parse_work_item(value: str | None) -> tuple[str, str] | None:
-    """('spec_implementation' | 'error_remediation', normalised item) from PMDASH_WORK_ITEM."""
+def parse_work_item(value: str | None) -> WorkItem | None:
+    """The work item PMDASH_WORK_ITEM names (None when unset)."""
     if not value:
         return None
-    value = clean(value.strip())
-    m = WORK_ITEM.match(value)
-    if not m:
-        raise BadPayload(
-            f"PMDASH_WORK_ITEM={value!r} is not spec:<project>/<change-id> or error:<triage-id>"
-        )
-    kind = "error_remediation" if m["triage"] else "spec_implementation"
-    return kind, value
+    try:
+        return WorkItem.parse(clean(value))
+    except NotAWorkItem as exc:
+        raise BadPayload(f"PMDASH_WORK_ITEM={exc}") from None

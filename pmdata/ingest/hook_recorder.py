@@ -24,6 +24,7 @@ from pmdata.ingest.hook_events import (
 )
 from pmdata.ingest.hook_spool import Spool
 from pmdata.paths import state_dir
+from pmdata.work_item import WorkItem
 
 BUDGET_S = 1.0  # one hook call, start to end: well inside the installed 5 s timeout
 RECORD_WAIT_S = 0.5  # of which recording the event itself may wait this long for the lock
@@ -271,7 +272,7 @@ def _session(con: sqlite3.Connection, event: HookEvent, now: int, work_item) -> 
     if row:
         return row[0]
     if work_item:
-        claimed = _claim_waiting_session(con, event.session_id, work_item[1], now)
+        claimed = _claim_waiting_session(con, event.session_id, str(work_item), now)
         if claimed:
             return claimed
     project_id = _project(con, event.cwd, now)
@@ -333,8 +334,8 @@ def _project(con: sqlite3.Connection, cwd: str | None, now: int) -> int:
     ).lastrowid
 
 
-def _link_work_item(con, session_id: int, agent_id: str, work_item, log) -> None:
-    kind, item = work_item
+def _link_work_item(con, session_id: int, agent_id: str, work_item: WorkItem, log) -> None:
+    item = str(work_item)
     current = con.execute("SELECT work_item FROM sessions WHERE id = ?", (session_id,)).fetchone()
     if current[0] == item:
         return
@@ -344,14 +345,13 @@ def _link_work_item(con, session_id: int, agent_id: str, work_item, log) -> None
         return
     con.execute(
         "UPDATE sessions SET work_item = ?, session_type = ? WHERE id = ?",
-        (item, kind, session_id),
+        (item, work_item.session_type, session_id),
     )
-    if kind == "error_remediation":
-        triage_id = int(item.split(":", 1)[1])
+    if work_item.is_error:
         con.execute(
             "UPDATE error_triage SET assigned_session_id = ?, updated_at = strftime('%s','now')"
-            " WHERE id = ? AND assigned_session_id IS NULL",
-            (session_id, triage_id),
+            " WHERE test_failure_id = ? AND assigned_session_id IS NULL",
+            (session_id, work_item.failure_id),
         )
 
 

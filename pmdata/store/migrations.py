@@ -150,6 +150,23 @@ def _reports_run_attempt(conn: Connection) -> list[str]:
     )
 
 
+@migration("work_items_name_failures")
+def _work_items_name_failures(conn: Connection) -> list[str]:
+    # `error:<n>` named a triage row until this migration and names the failure since (the id
+    # in the failure's own URL). Only items written the old way are renamed: a session put on
+    # triage row n was assigned to it, which tells them apart from an item already in the new
+    # form (a hook recorded before `migrate` ran).
+    renamed = conn.exec_driver_sql(
+        "UPDATE sessions SET work_item = 'error:' || ("
+        " SELECT t.test_failure_id FROM error_triage t"
+        " WHERE t.id = CAST(substr(sessions.work_item, 7) AS INTEGER))"
+        " WHERE work_item GLOB 'error:[0-9]*' AND EXISTS ("
+        " SELECT 1 FROM error_triage t WHERE t.id = CAST(substr(sessions.work_item, 7) AS INTEGER)"
+        " AND t.assigned_session_id = sessions.id)"
+    ).rowcount
+    return [f"renamed {renamed} error work items to their failure ids"] if renamed else []
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "

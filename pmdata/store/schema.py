@@ -227,7 +227,7 @@ OUR_TABLES = tuple(t for t in metadata.tables if t not in HOMELAB_TABLES)
 # also appended to the Table objects above so that inserts and selects can name them.
 ADDED_COLUMNS: tuple[tuple[str, Column], ...] = (
     ("sessions", Column("session_type", Text, server_default="manual")),
-    ("sessions", Column("work_item", Text)),  # spec:<project>/<change-id> or error:<triage-id>
+    ("sessions", Column("work_item", Text)),  # see pmdata.work_item
     ("hooks", Column("tool_use_id", Text)),
     ("hooks", Column("raw_payload", Text)),
     ("reports", Column("flaky", Integer)),

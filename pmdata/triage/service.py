@@ -28,6 +28,7 @@ from pmdata.triage.rules import (
     is_e2e_test,
     message_facts,
 )
+from pmdata.work_item import ERROR_REMEDIATION, WorkItem
 
 DEFAULT_THRESHOLDS = Thresholds()
 Key = tuple[str, str, str]  # workflow, test file, test title
@@ -313,7 +314,7 @@ def assign_session(db: Path | str, failure_id: int, session_id: int) -> None:
             session = conn.execute(select(s).where(s.c.id == session_id)).mappings().first()
             if session is None:
                 raise TriageError(f"no session with id {session_id}")
-            item = f"error:{row['id']}"
+            item = str(WorkItem.error(failure_id))
             if session["work_item"] and session["work_item"] != item:
                 raise TriageError(
                     f"session {session_id} is already on {session['work_item']}: one session, "
@@ -336,7 +337,7 @@ def assign_session(db: Path | str, failure_id: int, session_id: int) -> None:
             conn.execute(
                 update(s)
                 .where(s.c.id == session_id)
-                .values(work_item=item, session_type="error_remediation")
+                .values(work_item=item, session_type=ERROR_REMEDIATION)
             )
     finally:
         engine.dispose()

@@ -188,9 +188,8 @@ def test_assign_a_session_one_session_one_work_item(db):
     con.commit()
     con.close()
     service.assign_session(db, 1, 7)
-    triage_id = rows(db, "SELECT id FROM error_triage WHERE test_failure_id = 1")[0][0]
     assert rows(db, "SELECT work_item, session_type FROM sessions WHERE id = 7") == [
-        (f"error:{triage_id}", "error_remediation")
+        ("error:1", "error_remediation")  # failure 1, the id in its page's URL
     ]
     service.assign_session(db, 1, 7)  # the same item again is fine
     with pytest.raises(service.TriageError, match="one session, one work item"):
