@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
+import streamlit as st
+
+# A figure is built once per distinct data and then shared: plotly express takes ~0.1 s per
+# chart, which every rerun (a refresh every 5 s, a click) would pay again. The same object is
+# handed out (no copy), so nothing may change a figure after it is built.
+_built_once = st.cache_resource(max_entries=64, show_spinner=False)
 
 # A failure's class keeps its colour on every chart (NEW calm, PERSISTENT alarming).
 CLASS_COLORS = {
@@ -21,6 +27,7 @@ def tool_colors(tools) -> dict[str, str]:
     return {t: _TOOL_PALETTE[i % len(_TOOL_PALETTE)] for i, t in enumerate(sorted(set(tools)))}
 
 
+@_built_once
 def failures_by_day(data: pd.DataFrame):
     fig = px.bar(
         data,
@@ -37,6 +44,7 @@ def failures_by_day(data: pd.DataFrame):
     return fig
 
 
+@_built_once
 def most_failing(data: pd.DataFrame):
     fig = px.bar(
         data,
@@ -52,6 +60,7 @@ def most_failing(data: pd.DataFrame):
     return fig
 
 
+@_built_once
 def flaky_tests(data: pd.DataFrame):
     fig = px.bar(
         data,
@@ -74,6 +83,7 @@ def flaky_tests(data: pd.DataFrame):
 OUTCOME_COLORS = {"ok": "#59a14f", "failed": "#c0392b"}
 
 
+@_built_once
 def calls_in_order(calls: pd.DataFrame):
     """A session's calls one after another (rows of `pmdata.sessions.calls_in_order`): a bar
     per call, as tall as it took, failures in red. Readable for 6 calls and for 2,000, since
@@ -92,6 +102,7 @@ def calls_in_order(calls: pd.DataFrame):
     return fig
 
 
+@_built_once
 def sessions_timeline(calls: pd.DataFrame):
     """Each tool call from its start to its end, a row per session (rows of
     session_tool_calls.sql). Sessions are named, not numbered, so the axis reads "Session 12"."""
@@ -119,6 +130,7 @@ def sessions_timeline(calls: pd.DataFrame):
     return fig
 
 
+@_built_once
 def calls_per_tool(counts: pd.DataFrame):
     fig = px.bar(
         counts.sort_values("calls", ascending=False),
