@@ -40,13 +40,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 6
     pytest.fail(f"streamlit not healthy after {timeout}s:\n{log.read_text()}")
 
 
-def serve(demo: Path, log: Path):
-    """`streamlit run app.py` on a demo folder; yields the base URL, stops the server after."""
+def serve(demo: Path, log: Path, db: Path | None = None, roots: Path | None = None):
+    """`streamlit run app.py` on a demo folder (or on `db` and the project `roots`); yields the
+    base URL, stops the server after."""
     port = free_port()
     env = {
         **os.environ,
-        "PMDASH_DB": str(demo / "pmdash.db"),
-        "PMDASH_PROJECT_ROOTS": str(demo / "projects"),
+        "PMDASH_DB": str(db or demo / "pmdash.db"),
+        "PMDASH_PROJECT_ROOTS": str(roots or demo / "projects"),
         "PMDASH_STATE_DIR": str(log.parent / "state"),
     }
     with log.open("w") as out:
