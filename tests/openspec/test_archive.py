@@ -1,11 +1,12 @@
 """Archive a change exactly as `openspec archive <id> --yes` does.
 
-Every active change of every fixture repo is archived twice, on two copies of the tree: once by
-the official CLI, once by us. Where the CLI archives, the two trees must be byte-identical (every
-file and folder); where it refuses, we refuse too and leave the tree untouched. The archive date
-is the machine's local date on both sides.
+Every active change of every fixture repo is archived by us on a copy of the tree and compared
+with what the official CLI did to the same change (recorded in tests/openspec/oracle/). Where the
+CLI archives, every file and folder must come out byte-identical; where it refuses, we refuse
+too and leave the tree untouched. The archive date is the machine's local date on both sides.
 """
 
+import json
 import os
 import shutil
 from datetime import date
@@ -17,6 +18,7 @@ from pmdata.cli import main
 from pmdata.openspec import archive as archive_mod
 from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError, OpenSpecTree
+from tests.openspec import archive_oracle
 from tests.openspec.test_cli_parity import FIXTURES, REPOS
 
 
@@ -29,24 +31,28 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("repo", REPOS)
-def test_archive_matches_the_cli_byte_for_byte(repo, tmp_path, openspec_cli):
+def test_archive_matches_the_cli_byte_for_byte(repo, tmp_path):
+    """Against the CLI's own archives of the same changes (tests/openspec/archive_oracle.py
+    recorded them): every file and folder added, changed and removed, to the byte."""
     source = FIXTURES / repo / "openspec"
+    oracle = json.loads(archive_oracle.oracle_file(repo).read_text())
+    changes = sorted(OpenSpecTree(source).change_ids(include_dot=False))
+    assert changes == sorted(oracle), "the fixture tree and its recorded archives disagree"
     archived = refused = 0
-    for change_id in sorted(OpenSpecTree(source).change_ids(include_dot=False)):
-        theirs, ours = tmp_path / change_id / "cli", tmp_path / change_id / "ours"
-        shutil.copytree(source, theirs / "openspec", symlinks=True)
-        shutil.copytree(source, ours / "openspec", symlinks=True)
-        before = snapshot(ours)
-        cli = openspec_cli(theirs, "archive", change_id, "--yes", "--json")
+    for change_id in changes:
+        ours = tmp_path / change_id / "openspec"
+        shutil.copytree(source, ours, symlinks=True)
+        before, today = archive_oracle.files(ours), date.today()
         try:
-            archive_change(ours / "openspec", change_id, accept_open_tasks=True)
+            archive_change(ours, change_id, accept_open_tasks=True)
         except ArchiveRefused as exc:
-            assert cli["archive"] is None, f"{change_id}: we refused what the CLI archived: {exc}"
-            assert snapshot(ours) == before, f"{change_id}: a refusal changed the tree"
+            assert oracle[change_id] is None, f"{change_id}: we refused what the CLI did: {exc}"
+            assert archive_oracle.files(ours) == before, f"{change_id}: a refusal changed the tree"
             refused += 1
         else:
-            assert cli["archive"] is not None, f"{change_id}: the CLI refused: {cli['status']}"
-            assert snapshot(ours) == snapshot(theirs), change_id
+            assert oracle[change_id] is not None, f"{change_id}: the CLI refused it"
+            done = archive_oracle.effect(before, archive_oracle.files(ours), today)
+            assert done == oracle[change_id], change_id
             archived += 1
         shutil.rmtree(tmp_path / change_id)
     assert archived + refused >= 1
