@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,14 @@ def dump(path: Path, tables: list[str] | None = None) -> dict[str, list[tuple]]:
         return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall() for n in names}
     finally:
         con.close()
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Whether `condition()` came true within `seconds`: a test waits on what it needs, the
+    ceiling only stops a broken run from hanging."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False

@@ -1,7 +1,6 @@
 import json
 import sqlite3
 import threading
-import time
 
 import pytest
 
@@ -9,7 +8,7 @@ from pmdata.cli import main
 from pmdata.ingest.playwright_ingest import ingest_report, watch
 from pmdata.ingest.playwright_report import ReportError, read_report, strip_ansi
 from pmdata.store import migrate
-from tests.conftest import SHARED, rows
+from tests.conftest import SHARED, rows, wait_for
 
 REPORTS = sorted((SHARED / "fixtures" / "playwright").glob("run-*.json"))
 
@@ -180,12 +179,12 @@ def test_watch_picks_up_new_reports(db, tmp_path):
     )
     thread.start()
     try:
-        time.sleep(0.5)
+        # The folder is watched before the first report is taken (watch() says so): once that
+        # one is in, a new file cannot be missed.
+        assert wait_for(lambda: seen, 10)
         (inbox / "run-2.json").write_bytes(REPORTS[1].read_bytes())
         (inbox / "junk.json").write_text("{")
-        deadline = time.monotonic() + 10
-        while len(seen) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert wait_for(lambda: len(seen) >= 3, 10)
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -3,6 +3,7 @@ import time
 import pytest
 
 from pmdata.openspec.cache import TreeCache, TreeWatcher
+from tests.conftest import wait_for
 
 
 def make_change(root, name, tasks="- [ ] one\n"):
@@ -39,30 +40,20 @@ def test_least_recently_used_entries_go_first(tmp_path):
     assert cache.misses == 4
 
 
-def wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def test_watcher_sees_an_edit_within_a_second(tmp_path):
+def test_watcher_sees_an_edit(tmp_path):
+    """`watch` returns with the inotify watch in place (watchdog adds it on the caller's thread);
+    how fast an edit lands is bench material, not a test's."""
     cache = TreeCache()
     make_change(tmp_path, "a")
     root = tmp_path / "openspec"
     watcher = TreeWatcher(cache)
     try:
         watcher.watch(root)
-        time.sleep(0.2)  # inotify is set up
         before = cache.get(root, "list", list_changes)
         assert before[0]["completedTasks"] == 0
         generation = cache.generation(root)
         (root / "changes" / "a" / "tasks.md").write_text("- [x] one\n")
-        edited_at = time.monotonic()
-        assert wait_for(lambda: cache.generation(root) > generation, 1.0), "no event within 1 s"
-        assert time.monotonic() - edited_at < 1.0
+        assert wait_for(lambda: cache.generation(root) > generation, 10), "no event"
         assert cache.get(root, "list", list_changes)[0]["completedTasks"] == 1
     finally:
         watcher.stop()
@@ -76,9 +67,8 @@ def test_watcher_sees_a_new_change_folder(tmp_path):
     watcher = TreeWatcher(cache, on_change=seen.append)
     try:
         watcher.watch(root)
-        time.sleep(0.2)
         make_change(tmp_path, "b")
-        assert wait_for(lambda: seen, 1.0)
+        assert wait_for(lambda: seen, 10)
         assert {c["name"] for c in cache.get(root, "list", list_changes)} == {"a", "b"}
     finally:
         watcher.stop()
@@ -136,7 +126,7 @@ def test_a_question_asked_while_it_is_being_answered_is_answered_once(tmp_path):
         target=lambda: answers.append(cache.get(tmp_path / "openspec", "list", slow_list))
     )
     follower.start()
-    time.sleep(0.1)  # the follower is waiting, not parsing
+    assert wait_for(lambda: cache.misses == 2, 5)  # the follower has found the leader's flight
     release.set()
     leader.join(5)
     follower.join(5)
@@ -168,7 +158,7 @@ def test_a_failed_answer_lets_the_waiting_caller_compute_its_own(tmp_path):
         target=lambda: answers.append(cache.get(tmp_path / "openspec", "list", list_changes))
     )
     second.start()
-    time.sleep(0.1)
+    assert wait_for(lambda: cache.misses == 2, 5)  # the second has found the leader's flight
     release.set()
     first.join(5)
     second.join(5)
@@ -217,7 +207,7 @@ def test_a_validator_crash_is_logged_once_not_retried_on_every_view(tmp_path, mo
         assert wait_for(lambda: index.validating() == 0 and calls, 5.0)
         for _ in range(5):
             assert index.validation_if_ready(shop) is None  # unknown, not "valid"
-        time.sleep(0.2)
+        assert index.settle()  # whatever those asked for has run
         assert len(calls) == 1
         assert "validator bug" in caplog.text
     finally:
