@@ -1,6 +1,6 @@
-"""pmdash: the Streamlit entry point. The frame (settings, password, filters, navigation) lives
-in dashboard/frame.py; the pages in pages/."""
+"""pmdash: the Streamlit entry point. The shell (settings, password, filters, navigation) lives
+in dashboard/shell.py; the pages in pages/."""
 
-from dashboard import frame
+from dashboard import shell
 
-frame.run()
+shell.run()

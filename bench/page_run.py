@@ -27,8 +27,8 @@ PAGES = ("pages/errors.py", "pages/all_work.py", "pages/specs.py", "pages/sessio
 
 def as_a_running_server() -> None:
     """AppTest resets Streamlit's legacy pages/ discovery before every run, so each run would
-    also pay for the frame guard's rerun, which a server pays once in its life (see
-    dashboard/frame.py): time what the server does on every request after its first."""
+    also pay for the shell guard's rerun, which a server pays once in its life (see
+    dashboard/shell.py): time what the server does on every request after its first."""
     from streamlit.runtime.pages_manager import PagesManager
 
     init = PagesManager.__init__

@@ -53,13 +53,13 @@ def path_for(page: str, params: dict) -> str:
 
 
 def go_to(path: str, params: dict) -> None:
-    """Ask for another view (from a callback, where switching pages is not allowed): the frame
+    """Ask for another view (from a callback, where switching pages is not allowed): the shell
     opens it before drawing anything (`follow`)."""
     st.session_state[_GO] = (path, params)
 
 
 def follow(current) -> None:
-    """Called by the frame once its navigation is declared (`current` is the page the URL
+    """Called by the shell once its navigation is declared (`current` is the page the URL
     names): open a view a callback asked for, or take an item path left without its item back
     to its list. (An item on its list's path, as older permalinks have it, is shown there.)"""
     chosen = st.session_state.pop(_GO, None)

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, frame, guard, lists
+from dashboard import common, guard, lists, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
 from pmdata.work import CHANGE_STATES, DECISIONS, work_items
 
-frame.require()  # first: a page never renders outside the frame
+shell.require()  # first: a page never renders outside the shell
 
 common.header("All Work")
 f = common.current_filters()

@@ -4,7 +4,7 @@ own page with its history, fingerprint group and the triage forms."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, frame, lists, remediation
+from dashboard import charts, common, lists, remediation, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
@@ -14,7 +14,7 @@ from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
 from pmdata.work import DECISIONS, fuzzy_filter, how_many, in_words
 
-frame.require()  # first: a page never renders outside the frame
+shell.require()  # first: a page never renders outside the shell
 
 f = common.current_filters()
 if not common.db():

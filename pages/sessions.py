@@ -4,7 +4,7 @@ what a finished one did."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, frame, guard, lists
+from dashboard import charts, common, guard, lists, shell
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
@@ -17,7 +17,7 @@ from pmdata.sessions import (
 )
 from pmdata.work import SESSION_STATES, fuzzy_filter, in_date_range
 
-frame.require()  # first: a page never renders outside the frame
+shell.require()  # first: a page never renders outside the shell
 
 f = common.current_filters()
 chosen = st.query_params.get("session")  # a session's own page (its permalink)

@@ -3,7 +3,7 @@ create-proposal and archive forms (only for the project on screen)."""
 
 import streamlit as st
 
-from dashboard import common, frame, lists
+from dashboard import common, lists, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec import transaction
@@ -14,7 +14,7 @@ from pmdata.sessions import with_states
 from pmdata.work import CHANGE_STATES, fuzzy_filter, in_date_range, in_words
 from pmdata.work_item import WorkItem
 
-frame.require()  # first: a page never renders outside the frame
+shell.require()  # first: a page never renders outside the shell
 
 f = common.current_filters()
 change_id = st.query_params.get("change")

@@ -1,4 +1,4 @@
-"""Every page in AppTest on the real demo data: the frame, URL-bound filters, forms that write
+"""Every page in AppTest on the real demo data: the shell, URL-bound filters, forms that write
 exactly what they should, read-only mode, the password, page switches and empty states."""
 
 import json
@@ -359,7 +359,7 @@ def test_a_shared_password_guards_the_app(demo, monkeypatch):
 
 
 def test_guessing_the_password_is_slowed_down_for_every_tab(demo, monkeypatch):
-    from dashboard.frame import sign_in_guard
+    from dashboard.shell import sign_in_guard
 
     sign_in_guard.clear()
     monkeypatch.setenv("PMDASH_PASSWORD", "hunter2")

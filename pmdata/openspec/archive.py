@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pmdata.openspec import apply as merge
+from pmdata.openspec import merge
 from pmdata.openspec.tasks import task_progress
 from pmdata.openspec.transaction import (
     LOCK_TIMEOUT_S,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pmdata.openspec.cache import TreeCache, TreeWatcher
 from pmdata.openspec.projects import Project, discover_projects
-from pmdata.openspec.verdicts import VerdictHelper
+from pmdata.openspec.verdicts import ValidationWorker
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class ProjectIndex:
         return self.cache.get(project.openspec_path, "validation", self._verdicts_elsewhere)
 
     def _verdicts_elsewhere(self, tree) -> dict:
-        return VerdictHelper.shared().verdicts(tree.root)
+        return ValidationWorker.shared().verdicts(tree.root)
 
     def change_verdict(self, project: Project, change_id: str) -> dict | None:
         """`validate <change>` for one change ({valid, issues}); the whole project's verdicts

@@ -16,8 +16,6 @@ from pmdata.openspec.markdown import fence_mask, js_trim, normalize
 
 SCENARIO_HEADER = re.compile(r"^####\s+")
 _SCENARIO_BODY_END = re.compile(r"^#{1,4}\s")
-_ANY_HEADER = re.compile(r"^#{1,6}\s")
-_METADATA_LINE = re.compile(r"^\*\*[^*]+\*\*:")
 _REQUIREMENTS_HEADER = re.compile(r"^##\s+Requirements\s*$", re.I)
 _TOP = re.compile(r"^##\s+")
 _DELTA_HEADER = re.compile(r"^##\s+(ADDED|MODIFIED|REMOVED|RENAMED)\s+Requirements\s*$", re.I)
@@ -32,22 +30,6 @@ def fold_name(name: str) -> str:
 
 def contains_shall_or_must(text: str) -> bool:
     return bool(_SHALL_MUST.search(text))
-
-
-def requirement_body(body_lines: list[str]) -> str:
-    """The requirement statement: non-blank lines before the first header, metadata aside."""
-    mask = fence_mask(body_lines)
-    captured, metadata = [], []
-    for i, line in enumerate(body_lines):
-        if mask[i]:
-            continue
-        if _ANY_HEADER.match(line):
-            break
-        trimmed = js_trim(line)
-        if not trimmed:
-            continue
-        (metadata if _METADATA_LINE.match(trimmed) else captured).append(trimmed)
-    return "\n".join(captured) if captured else "\n".join(metadata)
 
 
 def _scenario_bodies(body_lines: list[str]) -> list[str]:

@@ -10,9 +10,9 @@ import os
 import re
 from pathlib import Path
 
-from pmdata.openspec import apply as merge
+from pmdata.openspec import merge
 from pmdata.openspec.deltas import parse_delta_spec, requirement_name
-from pmdata.openspec.markdown import fence_mask, js_trim
+from pmdata.openspec.markdown import fence_mask, js_trim, requirement_body
 from pmdata.openspec.spec_blocks import (
     contains_shall_or_must,
     count_empty_scenarios,
@@ -20,7 +20,6 @@ from pmdata.openspec.spec_blocks import (
     describe_balance,
     diff_scenarios,
     fold_name,
-    requirement_body,
     requirements_section,
     structure_issues,
 )

@@ -14,6 +14,7 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -33,11 +34,15 @@ def verdicts_here(openspec_dir: Path) -> dict[tuple[str, str], dict]:
     return {(i["type"], i["id"]): i for i in items}
 
 
-class VerdictHelper:
-    """The client side: one helper process, started on first use and again if it dies. It
-    holds no state between questions, so one per dashboard process serves every index."""
+ANSWER_WAIT_S = 300  # a tree of thousands of changes takes seconds; a hung helper is killed
 
-    _shared: VerdictHelper | None = None
+
+class ValidationWorker:
+    """The client side: one helper process, started on first use and again if it dies or
+    hangs. It holds no state between questions, so one per dashboard process serves every
+    index."""
+
+    _shared: ValidationWorker | None = None
     _shared_lock = threading.Lock()
 
     def __init__(self):
@@ -45,7 +50,7 @@ class VerdictHelper:
         self._lock = threading.Lock()  # one question at a time on the pipe
 
     @classmethod
-    def shared(cls) -> VerdictHelper:
+    def shared(cls) -> ValidationWorker:
         with cls._shared_lock:
             if cls._shared is None:
                 cls._shared = cls()
@@ -58,6 +63,12 @@ class VerdictHelper:
             try:
                 process.stdin.write(str(Path(openspec_dir).resolve()) + "\n")
                 process.stdin.flush()
+                # One question, one line: nothing waits in the pipe's buffer before it, so the
+                # descriptor being readable means the answer (or the helper's end) is there.
+                ready, _, _ = select.select([process.stdout], [], [], ANSWER_WAIT_S)
+                if not ready:
+                    self._stop()
+                    raise VerdictError(f"the validation helper gave no answer in {ANSWER_WAIT_S} s")
                 line = process.stdout.readline()
             except (BrokenPipeError, OSError) as exc:
                 self._stop()

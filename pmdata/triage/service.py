@@ -39,7 +39,9 @@ class TriageError(PmdashError):
 
 
 @dataclass(frozen=True)
-class Suggested:
+class ClassifiedFailure:
+    """A failure with the suggestion the rules made for it."""
+
     failure_id: int
     key: Key
     fingerprint: str
@@ -65,7 +67,7 @@ def suggest(
     analytics: Analytics,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     failure_id: int | None = None,
-) -> list[Suggested]:
+) -> list[ClassifiedFailure]:
     """Suggestions for every untriaged failure (or one failure), without writing anything."""
     failures = analytics.run("untriaged_failures", failure_id=failure_id)
     if failure_id is not None and failures.empty:
@@ -86,7 +88,7 @@ def classify_rows(
     known: dict[Key, History],
     prior: dict[tuple, str],
     thresholds: Thresholds,
-) -> list[Suggested]:
+) -> list[ClassifiedFailure]:
     first_failure = History(occurrences=1, runs=1, consecutive_failures=1)
     key_columns = ["workflow_name", "test_file", "test_name"]
     # What belongs to the test (its history, whether its path says e2e) is worked out once per
@@ -114,11 +116,11 @@ def classify_rows(
         not_implemented, setup = message_facts(zeroed, stack or "")
         prior_decision = prior.get((*key, print_)) if prior else None
         suggestion = decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
-        out.append(Suggested(int(failure_id), key, print_, suggestion))
+        out.append(ClassifiedFailure(int(failure_id), key, print_, suggestion))
     return out
 
 
-def _suggestion_values(item: Suggested) -> dict:
+def _suggestion_values(item: ClassifiedFailure) -> dict:
     s = item.suggestion
     return {
         "suggested_decision": s.decision,
@@ -195,7 +197,7 @@ def run_triage(
 
 def _refreshed(
     analytics: Analytics, thresholds: Thresholds, everything: bool
-) -> list[tuple[Suggested, bool]]:
+) -> list[tuple[ClassifiedFailure, bool]]:
     """Suggestions for triage rows that lack one (a person decided before pmdash classified
     them), and with `everything`, fresh ones for every undecided row; each with whether a
     person decided it (then only the suggestion columns change)."""

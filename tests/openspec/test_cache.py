@@ -246,3 +246,27 @@ def test_start_up_work_waits_for_the_grace_period(tmp_path):
         assert index.cache.peek(index.project("shop").openspec_path, "summaries") is not None
     finally:
         index.close()
+
+
+def test_a_validation_helper_that_hangs_is_killed_and_said(tmp_path, monkeypatch):
+    """A helper that never answers (stuck on a pathological tree, say) costs at most the wait,
+    and the next question starts a fresh one."""
+    import subprocess
+    import sys
+
+    from pmdata.openspec import verdicts
+
+    monkeypatch.setattr(verdicts, "ANSWER_WAIT_S", 0.5)
+    worker = verdicts.ValidationWorker()
+    hung = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    worker._process = hung  # noqa: SLF001 - the helper, swapped for one that never answers
+    with pytest.raises(verdicts.VerdictError, match="gave no answer in 0.5 s"):
+        worker.verdicts(make_change(tmp_path, "a").parents[1])  # the openspec folder
+    assert hung.poll() is not None, "the hung helper was killed"
+    assert ("change", "a") in worker.verdicts(tmp_path / "openspec")  # a fresh helper answers
+    worker.close()

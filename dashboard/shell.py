@@ -1,4 +1,4 @@
-"""The frame every page runs inside: settings, the password gate, the URL-bound filters and the
+"""The shell every page runs inside: settings, the password gate, the URL-bound filters and the
 navigation. app.py runs it; each page in pages/ calls `require()` first."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _FRAMED = "_pmdash_framed"  # set by run() just before the page, taken by requir
 
 
 def run() -> None:
-    """Draw the frame, then the page the URL names."""
+    """Draw the shell, then the page the URL names."""
     # A file of ours: an icon name (":material/...") makes the browser fetch it from a font CDN.
     st.set_page_config(page_title="pmdash", page_icon=str(FAVICON), layout="wide")
     try:
@@ -46,7 +46,7 @@ def run() -> None:
     common.show_done()
     try:
         page.run()
-    except Exception as exc:  # one line, never a traceback; the frame keeps serving
+    except Exception as exc:  # one line, never a traceback; the shell keeps serving
         guard.report(exc)
 
 
@@ -75,13 +75,13 @@ def completion_notices() -> None:
 
 def navigation(disabled: frozenset[str] | set[str] = frozenset()):
     # No page icons: the browser tab shows the open page's icon as its favicon, and a
-    # ":material/..." icon is fetched from a font CDN. The frame's own file stands.
+    # ":material/..." icon is fetched from a font CDN. The shell's own file stands.
     declared = routes.pages(disabled)
     return st.navigation(declared, position="top") if declared else None
 
 
 def require() -> None:
-    """Make sure the page runs inside the frame.
+    """Make sure the page runs inside the shell.
 
     A `pages/` folder beside app.py switches on Streamlit's legacy page discovery until the
     first `st.navigation` call of the process, so the first request after a server start, if it
