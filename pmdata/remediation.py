@@ -20,6 +20,7 @@ from pmdata.errors import PmdashError
 from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
 from pmdata.store import schema
 from pmdata.store.database import open_engine
+from pmdata.triage.rules import CLASSES
 from pmdata.work_item import WorkItem
 
 STATUSES = ("pending", "in_progress", "fixed", "failed", "skipped")
@@ -271,6 +272,6 @@ def _project_id(conn, name: str, report_path: str | None, now: int) -> int:
 def _classification(rules: str | None) -> str | None:
     """The history rule (PERSISTENT, RECURRING, FLAKY, NEW) the classifier saw, if any."""
     for rule in (rules or "").replace(",", " ").split():
-        if rule.upper() in ("PERSISTENT", "RECURRING", "FLAKY", "NEW"):
+        if rule.upper() in CLASSES:
             return rule.upper()
     return None

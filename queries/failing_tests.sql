@@ -41,12 +41,7 @@ session_on_test AS (
 SELECT p.failure_id, p.project, p.workflow_name, p.test_file, p.test_name, p.occurrences,
        to_timestamp(p.first_seen) AS first_seen, to_timestamp(p.last_seen) AS last_seen,
        COALESCE(NULLIF(split_part(t.suggested_rules, ',', 1), ''), 'UNCLASSIFIED') AS first_rule,
-       CASE WHEN t.suggested_rules LIKE '%PERSISTENT%' THEN 'PERSISTENT'
-            WHEN t.suggested_rules LIKE '%RECURRING%' THEN 'RECURRING'
-            WHEN t.suggested_rules LIKE '%FLAKY%' THEN 'FLAKY'
-            WHEN t.suggested_rules LIKE '%NEW%' THEN 'NEW'
-            WHEN t.id IS NULL THEN 'UNTRIAGED'
-            ELSE 'OTHER' END AS classification,
+       history_class(t.suggested_rules, t.id IS NOT NULL) AS classification,
        COALESCE(t.decision, 'pending') AS decision,
        COALESCE(t.priority, 3) AS priority,
        t.suggested_decision, t.suggested_confidence, t.rationale, t.fingerprint,

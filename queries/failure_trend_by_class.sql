@@ -8,12 +8,7 @@
 -- The day (UTC) as epoch seconds, made a timestamp by the runner: converting a million
 -- timestamps here would cost as much as the rest of the query.
 SELECT f.created_at - f.created_at % 86400 AS day,
-       CASE WHEN t.suggested_rules LIKE '%PERSISTENT%' THEN 'PERSISTENT'
-            WHEN t.suggested_rules LIKE '%RECURRING%' THEN 'RECURRING'
-            WHEN t.suggested_rules LIKE '%FLAKY%' THEN 'FLAKY'
-            WHEN t.suggested_rules LIKE '%NEW%' THEN 'NEW'
-            WHEN t.id IS NULL THEN 'UNTRIAGED'
-            ELSE 'OTHER' END AS classification,
+       history_class(t.suggested_rules, t.id IS NOT NULL) AS classification,
        count(*) AS failures
 FROM test_failures f
 JOIN reports r ON r.id = f.report_id

@@ -4,7 +4,7 @@
 -- param: project text = NULL  # only this project
 SELECT s.id, s.agent_id, p.name AS project, s.status, s.session_type, s.work_item,
        s.started_at, s.stopped_at,
-       COALESCE(max(h.timestamp), s.last_activity_at, s.started_at) AS last_event_at,
+       last_activity(max(h.timestamp), s.last_activity_at, s.started_at) AS last_event_at,
        arg_max(h.tool_name, h.id) FILTER (WHERE h.hook_type = 'pre_tool_use') AS last_tool,
        arg_max(h.hook_type, h.id) AS last_hook,
        count(*) FILTER (WHERE h.hook_type = 'pre_tool_use') AS tool_calls,

@@ -6,7 +6,7 @@
 SELECT s.id, s.agent_id, p.name AS project, s.status, s.session_type, s.work_item,
        to_timestamp(s.started_at) AS started_at,
        to_timestamp(s.stopped_at) AS stopped_at,
-       to_timestamp(coalesce(s.last_activity_at, max(h.timestamp))) AS last_activity_at,
+       to_timestamp(last_activity(max(h.timestamp), s.last_activity_at, s.started_at)) AS last_activity_at,
        count(h.id) AS events,
        count(h.id) FILTER (WHERE h.hook_type = 'pre_tool_use') AS tool_calls,
        avg(h.success) FILTER (WHERE h.hook_type = 'post_tool_use') AS success_rate

@@ -265,7 +265,7 @@ def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_d
     """Triage rows change in place (decisions): the copy takes the changed rows by updated_at,
     and a write that kept an old stamp is still seen at the next full check (at most
     FULL_CHECK_S later), by copying the table whole."""
-    import pmdata.analytics as analytics_module
+    import pmdata.analytics.kept_copy as analytics_module
     from pmdata.triage.service import override
 
     analytics = Analytics(demo_db, snapshot=True)
@@ -296,7 +296,7 @@ def test_the_snapshot_takes_triage_changes_by_their_stamp_and_misses_none(demo_d
 def test_deleted_runs_leave_the_copy_by_the_next_full_check(demo_db, monkeypatch):
     """A report removed with its failures (ON DELETE CASCADE) is a deletion from the middle of
     append-only tables: found by counting, which runs at most every FULL_CHECK_S."""
-    import pmdata.analytics as analytics_module
+    import pmdata.analytics.kept_copy as analytics_module
 
     analytics = Analytics(demo_db, snapshot=True)
     before = failures_in(analytics)
@@ -418,7 +418,7 @@ def test_a_deletion_made_while_the_server_was_down_shows_by_the_full_check(
 ):
     """A restart tops the kept copy up at once (new rows) and counts whole tables a minute later
     (FULL_CHECK_S), rather than holding its first page on a count of millions of rows."""
-    import pmdata.analytics as analytics_module
+    import pmdata.analytics.kept_copy as analytics_module
 
     kept = tmp_path / "snap.duckdb"
     with Analytics(demo_db, snapshot=True, snapshot_file=kept) as first:
@@ -466,9 +466,32 @@ def test_every_query_declares_the_tables_duckdb_sees_it_read():
     import duckdb
 
     from pmdata.analytics import list_queries
+    from pmdata.analytics.catalog import macros
 
     con = duckdb.connect()
+    con.execute(macros())  # the shared expressions the queries call
     for query in list_queries():
         parsed = con.get_table_names(re.sub(r"\$[A-Za-z_]+", "NULL", query.sql))
         assert query.reads == {t.lower() for t in parsed}, query.name
     con.close()
+
+
+def test_the_sql_reads_history_classes_as_the_classifier_writes_them(fixture_db):
+    """queries/_macros.sql's history_class, used by every query that shows a class, knows
+    exactly the classifier's classes (pmdata.triage.rules.CLASSES)."""
+    from pmdata.triage.rules import CLASSES
+
+    migrate(fixture_db)
+    with Analytics(fixture_db) as analytics:
+        for name in CLASSES:
+            rules = f"E2E_TEST,{name},MESSAGE"
+            answer = analytics.run_sql("SELECT history_class($r, true) AS c", {"r": rules})
+            assert answer["c"][0] == name
+        untriaged = analytics.run_sql("SELECT history_class(NULL, false) AS c", {})
+        assert untriaged["c"][0] == "UNTRIAGED"
+
+
+def test_a_file_of_shared_expressions_is_not_a_query():
+    assert "_macros" not in QUERIES
+    with pytest.raises(QueryError, match="lower_snake_case"):
+        load_query("_macros")

@@ -1,147 +1,24 @@
-"""DuckDB over the homelab SQLite file (attached read-only); runs the SQL in queries/ by name."""
+"""The kept copy: the homelab tables copied into DuckDB's columnar storage and topped up as the
+file changes, so that a query at a million failures takes tens of milliseconds, not seconds."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
-import threading
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import duckdb_extensions
 import pandas as pd
 
-from pmdata.errors import QueryError, StoreError
+from pmdata.analytics.attach import ALIAS, quoted
+from pmdata.analytics.catalog import Query
+from pmdata.errors import StoreError
 from pmdata.paths import state_dir
-from pmdata.store.database import ONE_SQLITE_AT_A_TIME, check_database
+from pmdata.store.database import ONE_SQLITE_AT_A_TIME
 from pmdata.typed_copy import copy_table, insert_rows
-
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-ALIAS = "homelab"
-_HEADER = re.compile(r"^--\s*(?P<key>name|param|about|times|reads):\s*(?P<value>.*)$")
-_PARAM = re.compile(
-    r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>text|int|float|bool|date)"
-    r"(?:\s*=\s*(?P<default>\S.*?))?\s*(?:#\s*(?P<doc>.*))?$"
-)
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    type: str
-    default: Any
-    doc: str = ""
-
-    def convert(self, raw: str) -> Any:
-        if raw.lower() in ("", "null", "none"):
-            return None
-        try:
-            if self.type == "int" and raw.lower() == "now":
-                # Portable SQL takes the clock as a parameter: SQLite and DuckDB spell it apart.
-                return int(time.time())
-            if self.type == "int":
-                return int(raw)
-            if self.type == "float":
-                return float(raw)
-            if self.type == "bool":
-                if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                    raise ValueError(raw)
-                return raw.lower() in ("1", "true", "yes")
-        except ValueError:
-            raise QueryError(f"parameter {self.name} must be {self.type}, got {raw!r}") from None
-        return raw
-
-
-@dataclass(frozen=True)
-class Query:
-    """One question, answered by one .sql file; its header declares what it takes."""
-
-    name: str
-    about: str
-    sql: str
-    params: tuple[Param, ...] = field(default_factory=tuple)
-    # Columns the SQL returns as epoch seconds (portable SQL has no common timestamp
-    # function) and the runner turns into UTC timestamps.
-    times: tuple[str, ...] = ()
-    # The tables the SQL reads, declared in its header (`-- reads: failures, runs`) and checked
-    # against DuckDB's own parse by a test: a cached answer is keyed on exactly these.
-    reads: frozenset[str] = frozenset()
-
-    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
-        known = {p.name: p for p in self.params}
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            accepted = ", ".join(known) or "no parameters"
-            raise QueryError(
-                f"query {self.name} has no parameter {unknown[0]!r} (it takes {accepted})"
-            )
-        values = {}
-        for p in self.params:
-            raw = given.get(p.name, p.default)
-            values[p.name] = p.convert(raw) if isinstance(raw, str) else raw
-        return values
-
-
-def parse_query(name: str, text: str) -> Query:
-    about, params, times, reads = "", [], (), frozenset()
-    for line in text.splitlines():
-        m = _HEADER.match(line.strip())
-        if not m:
-            if line.strip() and not line.strip().startswith("--"):
-                break
-            continue
-        if m["key"] == "about":
-            about = m["value"].strip()
-        elif m["key"] == "reads":
-            reads = frozenset(t.strip().lower() for t in m["value"].split(",") if t.strip())
-        elif m["key"] == "times":
-            times = tuple(c.strip() for c in m["value"].split(",") if c.strip())
-        elif m["key"] == "param":
-            pm = _PARAM.match(m["value"].strip())
-            if not pm:
-                raise QueryError(f"queries/{name}.sql: cannot read parameter line {line!r}")
-            default = pm["default"]
-            default = None if default in (None, "NULL", "null") else default
-            params.append(Param(pm["name"], pm["type"], default, (pm["doc"] or "").strip()))
-    return Query(name, about, text, tuple(params), times, reads)
-
-
-def list_queries(folder: Path = QUERIES_DIR) -> list[Query]:
-    return [
-        parse_query(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.sql"))
-    ]
-
-
-def load_query(name: str, folder: Path = QUERIES_DIR) -> Query:
-    if not re.fullmatch(r"[a-z0-9_]+", name):
-        raise QueryError(f"no query named {name!r}: names are lower_snake_case")
-    path = folder / f"{name}.sql"
-    if not path.is_file():
-        names = ", ".join(q.name for q in list_queries(folder))
-        raise QueryError(f"no query named {name!r}; `pmdata query --list` shows them ({names})")
-    return parse_query(name, path.read_text(encoding="utf-8"))
-
-
-def connect_duckdb(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the SQLite file attached READ_ONLY as the default catalog."""
-    con = duckdb.connect(":memory:")
-    # From the pinned wheel: DuckDB would otherwise try to download the extension.
-    duckdb_extensions.import_extension("sqlite_scanner", con=con)
-    with ONE_SQLITE_AT_A_TIME:  # ATTACH reads the file's schema (see store.database)
-        con.execute(f"ATTACH '{_quote(db_path)}' AS {ALIAS} (TYPE sqlite, READ_ONLY)")
-    con.execute(f"USE {ALIAS}")
-    return con
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
-
 
 SNAPSHOT = "snap"
 # Homelab tables whose rows are written once and never changed (new rows get higher ids).
@@ -184,38 +61,13 @@ def file_version(db_path: Path) -> tuple:
     return tuple(out)
 
 
-class Analytics:
-    """Runs named queries against one database. Thread-safe: each call uses its own cursor.
+class KeptCopy:
+    """The copy's half of `Analytics` (pmdata.analytics.runner): when the file changed, bring
+    the copy up to date, and key cached answers on the tables a query reads."""
 
-    With `snapshot=True` the queries run on a columnar copy of the homelab tables, refreshed when
-    the file changes (`file_version`): at a million failures the SQLite scanner needs seconds per
-    query, the copy tens of milliseconds. The copy lives in DuckDB's memory, or in
-    `snapshot_file` when given, so that a new process only tops it up instead of copying a
-    million rows again (falling back to memory when another process holds that file).
-    """
-
-    def __init__(
-        self,
-        db_path: Path | str,
-        queries_dir: Path = QUERIES_DIR,
-        snapshot: bool = False,
-        snapshot_file: Path | None = None,
-    ):
-        self.db_path = check_database(db_path)
-        self.queries_dir = queries_dir
-        self.snapshot = snapshot
-        self.snapshot_file = snapshot_file
-        self._lock = threading.Lock()
-        self._snapshot_version: tuple | None = None
-        self._full_check_at: float | None = None  # monotonic time of the last full check
-        # Per table, how many refreshes changed its copy: what a cached answer is keyed on, so
-        # that a hook event does not throw away the failure tables' answers.
-        self._table_versions: dict[str, int] = {}
-        self._known_tables: frozenset[str] = frozenset()
-        try:
-            self._con = connect_duckdb(self.db_path)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot attach {self.db_path} in DuckDB: {exc}") from exc
+    db_path: Path
+    snapshot: bool
+    snapshot_file: Path | None
 
     def version(self) -> tuple:
         return file_version(self.db_path)
@@ -314,7 +166,7 @@ class Analytics:
         if self.snapshot_file is not None:
             try:
                 self.snapshot_file.parent.mkdir(parents=True, exist_ok=True)
-                cursor.execute(f"ATTACH IF NOT EXISTS '{_quote(self.snapshot_file)}' AS {SNAPSHOT}")
+                cursor.execute(f"ATTACH IF NOT EXISTS '{quoted(self.snapshot_file)}' AS {SNAPSHOT}")
                 target = self.snapshot_file
             except (OSError, duckdb.Error):
                 self.snapshot_file = None  # held by another process, or unwritable
@@ -491,48 +343,6 @@ class Analytics:
             con.close()
         return out
 
-    def run(self, name: str, **params: Any) -> pd.DataFrame:
-        query = load_query(name, self.queries_dir)
-        frame = self.run_sql(query.sql, query.bind(params), name)
-        for column in query.times:
-            if column in frame:
-                frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
-        return frame
-
-    def run_sql(self, sql: str, params: dict[str, Any], name: str = "query") -> pd.DataFrame:
-        if self.snapshot:
-            self.refresh()
-        with self._lock:
-            cursor = self._con.cursor()
-        try:
-            # A cursor does not inherit the parent's USE.
-            cursor.execute(f"USE {SNAPSHOT if self.snapshot else ALIAS}")
-            if self.snapshot:  # the in-memory copy: the file is not touched
-                return cursor.execute(sql, params).df()
-            with ONE_SQLITE_AT_A_TIME:  # a scan of the file (see store.database)
-                return cursor.execute(sql, params).df()
-        except (duckdb.CatalogException, duckdb.BinderException) as exc:
-            if isinstance(exc, duckdb.BinderException) and "does not have a column" not in str(exc):
-                raise StoreError(f"{name}: {_first_line(exc)}") from exc
-            # A table or one of our columns is missing: a database never migrated, or reverted.
-            raise StoreError(
-                f"{name}: the database {self.db_path} lacks what it needs ({_first_line(exc)}); "
-                f"run `pmdata migrate --db {self.db_path}`"
-            ) from exc
-        except duckdb.Error as exc:
-            raise StoreError(f"{name}: {_first_line(exc)}") from exc
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        self._con.close()
-
-    def __enter__(self) -> Analytics:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
 
 def _tables_in(cursor, catalog: str) -> list[str]:
     return [
@@ -542,7 +352,3 @@ def _tables_in(cursor, catalog: str) -> list[str]:
             {"catalog": catalog},
         ).fetchall()
     ]
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
