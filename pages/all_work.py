@@ -7,7 +7,8 @@ from dashboard import common, guard, lists, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
-from pmdata.work import CHANGE_STATES, DECISIONS, work_items
+from pmdata.vocabulary import CHANGE_STATES, DECISIONS
+from pmdata.work import work_items
 
 shell.require()  # first: a page never renders outside the shell
 

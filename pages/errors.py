@@ -12,7 +12,8 @@ from pmdata.remediation import TEST_REMEDIATION_STATES, Remediation
 from pmdata.triage import service
 from pmdata.triage.fingerprint import signature
 from pmdata.triage.proposals import create_proposal_from_failure, draft_from_failure
-from pmdata.work import DECISIONS, fuzzy_filter, how_many, in_words
+from pmdata.vocabulary import DECISIONS
+from pmdata.work import fuzzy_filter, how_many, in_words
 
 shell.require()  # first: a page never renders outside the shell
 

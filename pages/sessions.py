@@ -15,7 +15,8 @@ from pmdata.sessions import (
     work_item_target,
     work_item_text,
 )
-from pmdata.work import SESSION_STATES, fuzzy_filter, in_date_range
+from pmdata.vocabulary import SESSION_STATES
+from pmdata.work import fuzzy_filter, in_date_range
 
 shell.require()  # first: a page never renders outside the shell
 

@@ -11,7 +11,8 @@ from pmdata.openspec.archive import ArchiveRefused, archive_change, plan_archive
 from pmdata.openspec.tree import OpenSpecError
 from pmdata.openspec.writes import FirstDelta, Proposal, create_proposal
 from pmdata.sessions import with_states
-from pmdata.work import CHANGE_STATES, fuzzy_filter, in_date_range, in_words
+from pmdata.vocabulary import CHANGE_STATES
+from pmdata.work import fuzzy_filter, in_date_range, in_words
 from pmdata.work_item import WorkItem
 
 shell.require()  # first: a page never renders outside the shell

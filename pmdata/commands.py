@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from pmdata.errors import PmdashError, QueryError
+from pmdata.vocabulary import DECISIONS
 
 
 def _settings(args: argparse.Namespace):
@@ -466,9 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--archived", action="store_true", help="with validate: archived changes' open tasks"
     )
     p.add_argument("--yes", action="store_true", help="with archive: go ahead with open tasks")
-    p.add_argument(
-        "--force", action="store_true", help="with archive: archive even if validation fails"
-    )
+    p.add_argument("--force", action="store_true", help="with archive: even when invalid")
     p.add_argument("--json", action="store_true", help="print the CLI's JSON shape")
     root_arg(p)
     p.set_defaults(func=cmd_openspec)
@@ -477,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["run", "suggest", "agreement", "override", "group"])
     p.add_argument("--failure", type=int, help="a failure id (suggest, override)")
     p.add_argument("--fingerprint", help="with group: the error fingerprint")
-    p.add_argument("--decision", choices=["needs_spec", "one_off_fix", "ignore", "pending"])
+    p.add_argument("--decision", choices=DECISIONS)
     p.add_argument("--rationale", default="", help="why (override, group)")
     p.add_argument("--priority", type=int, help="1 (low) to 5 (urgent)")
     p.add_argument("--by", default=os.environ.get("USER", "someone"), help="who decides")

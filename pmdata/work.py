@@ -16,10 +16,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
+from pmdata.vocabulary import CHANGE_STATES, DECISIONS, SESSION_STATES
+
 CHANGE_PRIORITY = {"in-progress": 4, "no-tasks": 3, "complete": 2, "archived": 1}
-CHANGE_STATES = ("no-tasks", "in-progress", "complete", "archived")  # the CLI's, and archived
-DECISIONS = ("needs_spec", "one_off_fix", "ignore", "pending")
-SESSION_STATES = ("waiting", "running", "idle", "finished")
 STATUSES = CHANGE_STATES + DECISIONS + SESSION_STATES
 SEARCH_THRESHOLD = 70
 # How a status reads on screen: one spelling for one thing, in words rather than codes.

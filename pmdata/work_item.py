@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-SPEC_IMPLEMENTATION, ERROR_REMEDIATION = "spec_implementation", "error_remediation"
+from pmdata.vocabulary import ERROR_REMEDIATION, SPEC_IMPLEMENTATION
+
 _FORM = re.compile(
     r"^(?:spec:(?P<project>[^/\s]+)/(?P<change>[A-Za-z0-9][\w.-]*)|error:(?P<failure>\d+))$"
 )

@@ -13,6 +13,8 @@ from sqlalchemy import (
     text,
 )
 
+from pmdata.vocabulary import DECISIONS
+
 NOW = text("(strftime('%s', 'now'))")
 
 # --- theirs: created only when missing, never altered except by our additive columns ---------
@@ -181,7 +183,7 @@ error_triage = Table(
     Column("decided_by", Text),
     Column("decided_at", Integer),
     CheckConstraint(
-        "decision IN ('needs_spec','one_off_fix','ignore','pending')", name="ck_triage_decision"
+        "decision IN (" + ",".join(f"'{d}'" for d in DECISIONS) + ")", name="ck_triage_decision"
     ),
     CheckConstraint("priority BETWEEN 1 AND 5", name="ck_triage_priority"),
     Index("idx_triage_decision", "decision", "priority"),
@@ -239,6 +241,3 @@ ADDED_COLUMNS: tuple[tuple[str, Column], ...] = (
 )
 for _table, _column in ADDED_COLUMNS:
     metadata.tables[_table].append_column(_column)
-
-SESSION_TYPES = ("manual", "spec_implementation", "error_remediation")
-TRIAGE_DECISIONS = ("needs_spec", "one_off_fix", "ignore", "pending")

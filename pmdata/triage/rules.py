@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pmdata.triage.fingerprint import zero_digits
+from pmdata.vocabulary import DECISIONS, NEEDS_SPEC, ONE_OFF_FIX, PENDING
 
-NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING = "needs_spec", "one_off_fix", "ignore", "pending"
-DECISIONS = (NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING)
 CLASSES = ("PERSISTENT", "RECURRING", "FLAKY", "NEW")
 
 _NOT_IMPLEMENTED = re.compile(r"\bnot (yet )?(implemented|supported)\b", re.I)

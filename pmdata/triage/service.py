@@ -20,7 +20,6 @@ from pmdata.store import schema
 from pmdata.store.database import open_engine
 from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
 from pmdata.triage.rules import (
-    DECISIONS,
     History,
     Suggestion,
     Thresholds,
@@ -28,7 +27,8 @@ from pmdata.triage.rules import (
     is_e2e_test,
     message_facts,
 )
-from pmdata.work_item import ERROR_REMEDIATION, WorkItem
+from pmdata.vocabulary import DECISIONS, ERROR_REMEDIATION
+from pmdata.work_item import WorkItem
 
 DEFAULT_THRESHOLDS = Thresholds()
 Key = tuple[str, str, str]  # workflow, test file, test title

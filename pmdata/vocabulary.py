@@ -1,0 +1,22 @@
+"""The product's words for decisions, states and kinds of session, spelled once. Standard
+library only: the hook path and the database schema import it too.
+
+Each tuple is in the order people read it (the Errors page's decision list, the Specs tabs)."""
+
+# What a failure needs, as a person or the classifier decides it.
+NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING = "needs_spec", "one_off_fix", "ignore", "pending"
+DECISIONS = (NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING)
+
+# A change's state: the official CLI's three, and archived.
+CHANGE_STATES = ("no-tasks", "in-progress", "complete", "archived")
+
+# An agent session's state, worked out from its hook events (pmdata.sessions).
+SESSION_STATES = ("waiting", "running", "idle", "finished")
+
+# What a session was started for (`sessions.session_type`): by hand, or on a work item.
+MANUAL, SPEC_IMPLEMENTATION, ERROR_REMEDIATION = (
+    "manual",
+    "spec_implementation",
+    "error_remediation",
+)
+SESSION_TYPES = (MANUAL, SPEC_IMPLEMENTATION, ERROR_REMEDIATION)
