@@ -19,7 +19,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from pmdata.errors import PmdashError
 from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
 from pmdata.store import schema
-from pmdata.store.database import open_engine
+from pmdata.store.database import Store
 from pmdata.triage.rules import CLASSES
 from pmdata.work_item import WorkItem
 
@@ -74,84 +74,80 @@ def start_remediation(db: Path | str, failure_id: int, now: int | None = None) -
         schema.sessions,
         schema.remediation_attempts,
     )
-    engine = open_engine(db)
-    try:
-        with engine.begin() as conn:
-            row = (
-                conn.execute(
-                    select(
-                        t.c.id.label("triage_id"),
-                        t.c.assigned_session_id,
-                        t.c.suggested_rules,
-                        f.c.report_id,
-                        f.c.test_name,
-                        r.c.workflow_name,
-                        r.c.project,
-                        r.c.file_path,
-                    )
-                    .select_from(t.join(f, f.c.id == t.c.test_failure_id))
-                    .join(r, r.c.id == f.c.report_id)
-                    .where(t.c.test_failure_id == failure_id)
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise RemediationError(
-                    f"failure {failure_id} is unknown or not triaged yet: run `pmdata triage run`"
-                )
-            if row["assigned_session_id"] is not None:
-                raise RemediationError(
-                    f"failure {failure_id} already has session {row['assigned_session_id']} on "
-                    "it: one work item, one session"
-                )
-            open_attempt = conn.execute(
-                select(a.c.id)
-                .select_from(a.join(r, r.c.id == a.c.report_id))
-                .where(
-                    and_(
-                        a.c.test_name == row["test_name"],
-                        r.c.workflow_name == row["workflow_name"],
-                        a.c.status.in_(OPEN),
-                    )
-                )
-            ).first()
-            if open_attempt:
-                raise RemediationError(
-                    f"attempt {open_attempt[0]} on this test is still open: finish or skip it first"
-                )
-            project_id = _project_id(
-                conn, row["project"] or row["workflow_name"], row["file_path"], now
-            )
-            item = str(WorkItem.error(failure_id))
-            agent_id = f"{WAITING_AGENT_PREFIX}{uuid.uuid4()}"
-            session_id = conn.execute(
-                insert(s).values(
-                    project_id=project_id,
-                    agent_id=agent_id,
-                    status="stopped",  # their enum has no "waiting": a NULL started_at says it
-                    started_at=None,
-                    session_type="error_remediation",
-                    work_item=item,
-                )
-            ).inserted_primary_key[0]
-            attempt_id = conn.execute(
-                insert(a).values(
-                    report_id=row["report_id"],
-                    test_name=row["test_name"],
-                    claude_session_id=agent_id,  # the recorder swaps in Claude's UUID
-                    triggered_at=now,
-                    status="pending",
-                    classification_type=_classification(row["suggested_rules"]),
-                )
-            ).inserted_primary_key[0]
+    with Store(db).transaction() as conn:
+        row = (
             conn.execute(
-                update(t)
-                .where(t.c.id == row["triage_id"])
-                .values(assigned_session_id=session_id, updated_at=now)
+                select(
+                    t.c.id.label("triage_id"),
+                    t.c.assigned_session_id,
+                    t.c.suggested_rules,
+                    f.c.report_id,
+                    f.c.test_name,
+                    r.c.workflow_name,
+                    r.c.project,
+                    r.c.file_path,
+                )
+                .select_from(t.join(f, f.c.id == t.c.test_failure_id))
+                .join(r, r.c.id == f.c.report_id)
+                .where(t.c.test_failure_id == failure_id)
             )
-    finally:
-        engine.dispose()
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise RemediationError(
+                f"failure {failure_id} is unknown or not triaged yet: run `pmdata triage run`"
+            )
+        if row["assigned_session_id"] is not None:
+            raise RemediationError(
+                f"failure {failure_id} already has session {row['assigned_session_id']} on "
+                "it: one work item, one session"
+            )
+        open_attempt = conn.execute(
+            select(a.c.id)
+            .select_from(a.join(r, r.c.id == a.c.report_id))
+            .where(
+                and_(
+                    a.c.test_name == row["test_name"],
+                    r.c.workflow_name == row["workflow_name"],
+                    a.c.status.in_(OPEN),
+                )
+            )
+        ).first()
+        if open_attempt:
+            raise RemediationError(
+                f"attempt {open_attempt[0]} on this test is still open: finish or skip it first"
+            )
+        project_id = _project_id(
+            conn, row["project"] or row["workflow_name"], row["file_path"], now
+        )
+        item = str(WorkItem.error(failure_id))
+        agent_id = f"{WAITING_AGENT_PREFIX}{uuid.uuid4()}"
+        session_id = conn.execute(
+            insert(s).values(
+                project_id=project_id,
+                agent_id=agent_id,
+                status="stopped",  # their enum has no "waiting": a NULL started_at says it
+                started_at=None,
+                session_type="error_remediation",
+                work_item=item,
+            )
+        ).inserted_primary_key[0]
+        attempt_id = conn.execute(
+            insert(a).values(
+                report_id=row["report_id"],
+                test_name=row["test_name"],
+                claude_session_id=agent_id,  # the recorder swaps in Claude's UUID
+                triggered_at=now,
+                status="pending",
+                classification_type=_classification(row["suggested_rules"]),
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            update(t)
+            .where(t.c.id == row["triage_id"])
+            .values(assigned_session_id=session_id, updated_at=now)
+        )
     return Remediation(
         attempt_id=attempt_id,
         session_id=session_id,
@@ -178,26 +174,22 @@ def update_attempt(
     if pr_url and not pr_url.startswith(("http://", "https://")):
         raise RemediationError(f"a PR link starts with http:// or https://, not {pr_url!r}")
     a = schema.remediation_attempts
-    engine = open_engine(db)
-    try:
-        with engine.begin() as conn:
-            current = conn.execute(select(a.c.status).where(a.c.id == attempt_id)).scalar()
-            if current is None:
-                raise RemediationError(f"no remediation attempt with id {attempt_id}")
-            if status == "pending" and current != "pending":
-                raise RemediationError(f"attempt {attempt_id} is {current}: it cannot go back")
-            values: dict = {"status": status}
-            values["completed_at"] = now if status in FINISHED else None
-            for column, value in (
-                ("fix_description", fix_description),
-                ("pr_url", pr_url),
-                ("error_message", error_message),
-            ):
-                if value is not None:
-                    values[column] = value.strip() or None
-            conn.execute(update(a).where(a.c.id == attempt_id).values(**values))
-    finally:
-        engine.dispose()
+    with Store(db).transaction() as conn:
+        current = conn.execute(select(a.c.status).where(a.c.id == attempt_id)).scalar()
+        if current is None:
+            raise RemediationError(f"no remediation attempt with id {attempt_id}")
+        if status == "pending" and current != "pending":
+            raise RemediationError(f"attempt {attempt_id} is {current}: it cannot go back")
+        values: dict = {"status": status}
+        values["completed_at"] = now if status in FINISHED else None
+        for column, value in (
+            ("fix_description", fix_description),
+            ("pr_url", pr_url),
+            ("error_message", error_message),
+        ):
+            if value is not None:
+                values[column] = value.strip() or None
+        conn.execute(update(a).where(a.c.id == attempt_id).values(**values))
 
 
 def record_reruns(conn, report_id: int) -> int:

@@ -13,7 +13,7 @@ from pmdata.errors import StoreError
 from pmdata.ingest.playwright_report import Report, read_report
 from pmdata.remediation import record_reruns
 from pmdata.store import schema
-from pmdata.store.database import check_database, open_engine
+from pmdata.store.database import Store, check_database
 
 BATCH = 2000
 
@@ -75,9 +75,8 @@ def record_report(
     """Record a report already read and checked (a file, or an upload)."""
     workflow = workflow or project
     reports = schema.reports
-    engine = open_engine(db)
     try:
-        with engine.begin() as conn:
+        with Store(db).transaction() as conn:
             same = conn.execute(
                 select(reports.c.workflow_name, reports.c.run_number, reports.c.run_attempt).where(
                     reports.c.hash == report.digest
@@ -130,8 +129,6 @@ def record_report(
             f"could not record {report.path} in {db}: {exc.orig} "
             f"(a missing column: run `pmdata migrate --db {db}`)"
         ) from exc
-    finally:
-        engine.dispose()
     return IngestResult(
         report.path, report_id, len(report.tests), failures, workflow, run_number, attempt
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from pmdata.errors import StoreError
@@ -100,6 +102,33 @@ def _begin_immediate(conn) -> None:
     # IMMEDIATE takes the write lock up front, so two writers wait (busy timeout) instead of
     # failing later with "database is locked" on lock upgrade.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """One SQLite file and the way to write it: `with Store(path).transaction() as conn`.
+
+    A connection is opened per transaction and closed after it (no pool). SQLite serialises
+    writers on the file anyway, and a connection held open would hold ONE_SQLITE_AT_A_TIME
+    (above), the process-wide lock that keeps a DuckDB scan and a write from overlapping: a
+    connection takes it when it opens and gives it back when it closes. A transaction begins
+    IMMEDIATE, so two writers wait for each other (busy timeout) rather than fail half-way."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._engine = open_engine(self.path)  # checks the file (or its folder) first
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Everything in the block commits together, or nothing does."""
+        with self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a few reads: nothing it does is committed (its transaction, begun
+        on first use like any other, is rolled back when the block ends)."""
+        with self._engine.connect() as conn:
+            yield conn
 
 
 def open_engine(path: Path | str) -> Engine:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 
 from pmdata.errors import StoreError
 from pmdata.store import schema
-from pmdata.store.database import open_engine, use_wal
+from pmdata.store.database import Store, use_wal
 
 RECORD_TABLE = "pmdash_migrations"
 
@@ -176,25 +176,17 @@ def _ensure_record_table(conn: Connection) -> None:
 
 def applied(path: Path | str) -> list[str]:
     """Names of the migrations recorded as applied to the database."""
-    engine = open_engine(path)
-    try:
-        with engine.connect() as conn:
-            if RECORD_TABLE not in _tables(conn):
-                return []
-            rows = conn.execute(text(f"SELECT name FROM {RECORD_TABLE} ORDER BY rowid"))
-            return [name for (name,) in rows]
-    finally:
-        engine.dispose()
+    with Store(path).reading() as conn:
+        if RECORD_TABLE not in _tables(conn):
+            return []
+        rows = conn.execute(text(f"SELECT name FROM {RECORD_TABLE} ORDER BY rowid"))
+        return [name for (name,) in rows]
 
 
 def status(path: Path | str) -> list[tuple[str, int | None]]:
     """Every migration in order, with when it was applied to the database (None: pending)."""
-    engine = open_engine(path)
-    try:
-        with engine.connect() as conn:
-            recorded = _recorded(conn)
-    finally:
-        engine.dispose()
+    with Store(path).reading() as conn:
+        recorded = _recorded(conn)
     return [(m.name, recorded.get(m.name)) for m in MIGRATIONS]
 
 
@@ -263,13 +255,10 @@ def revert(path: Path | str) -> list[str]:
 @contextmanager
 def _transaction(path: Path | str, verb: str) -> Iterator[Connection]:
     """One write transaction for a schema change; SQLite's errors become one-line StoreErrors."""
-    engine = open_engine(path)
     try:
-        with engine.begin() as conn:
+        with Store(path).transaction() as conn:
             yield conn
     except OperationalError as exc:
         raise StoreError(f"cannot {verb} {path}: {exc.orig}") from exc
     except DatabaseError as exc:
         raise StoreError(f"cannot {verb} {path} (is it a SQLite database?): {exc.orig}") from exc
-    finally:
-        engine.dispose()

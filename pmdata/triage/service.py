@@ -17,7 +17,7 @@ from sqlalchemy import and_, insert, select, update
 from pmdata.analytics import Analytics
 from pmdata.errors import PmdashError
 from pmdata.store import schema
-from pmdata.store.database import open_engine
+from pmdata.store.database import Store
 from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
 from pmdata.triage.rules import (
     History,
@@ -158,40 +158,36 @@ def run_triage(
         refreshed = _refreshed(analytics, thresholds, everything=refresh)
     now = int(time.time()) if now is None else now
     t = schema.error_triage
-    engine = open_engine(db)
-    try:
-        with engine.begin() as conn:
-            if items:
-                conn.execute(
-                    insert(t).prefix_with("OR IGNORE"),
-                    [
-                        {
-                            "test_failure_id": item.failure_id,
-                            "decision": item.suggestion.decision,
-                            "priority": item.suggestion.priority,
-                            "rationale": item.suggestion.rationale,
-                            "created_at": now,
-                            "updated_at": now,
-                            **_suggestion_values(item),
-                        }
-                        for item in items
-                    ],
+    with Store(db).transaction() as conn:
+        if items:
+            conn.execute(
+                insert(t).prefix_with("OR IGNORE"),
+                [
+                    {
+                        "test_failure_id": item.failure_id,
+                        "decision": item.suggestion.decision,
+                        "priority": item.suggestion.priority,
+                        "rationale": item.suggestion.rationale,
+                        "created_at": now,
+                        "updated_at": now,
+                        **_suggestion_values(item),
+                    }
+                    for item in items
+                ],
+            )
+        for item, decided in refreshed:
+            values = _suggestion_values(item)
+            if not decided:
+                values.update(
+                    decision=item.suggestion.decision,
+                    priority=item.suggestion.priority,
+                    rationale=item.suggestion.rationale,
                 )
-            for item, decided in refreshed:
-                values = _suggestion_values(item)
-                if not decided:
-                    values.update(
-                        decision=item.suggestion.decision,
-                        priority=item.suggestion.priority,
-                        rationale=item.suggestion.rationale,
-                    )
-                conn.execute(
-                    update(t)
-                    .where(t.c.test_failure_id == item.failure_id)
-                    .values(updated_at=now, **values)
-                )
-    finally:
-        engine.dispose()
+            conn.execute(
+                update(t)
+                .where(t.c.test_failure_id == item.failure_id)
+                .values(updated_at=now, **values)
+            )
     return {"classified": len(items), "refreshed": len(refreshed)}
 
 
@@ -271,16 +267,12 @@ def override(
 ) -> dict:
     """A person's decision on one failure (confirming the suggestion counts as a decision)."""
     values = _decision(decision, rationale, priority, who, when)
-    engine = open_engine(db)
     t = schema.error_triage
-    try:
-        with engine.begin() as conn:
-            row = _triage_row(conn, failure_id)
-            values.setdefault("priority", row["priority"])
-            conn.execute(update(t).where(t.c.id == row["id"]).values(**values))
-            return {**dict(row), **values}
-    finally:
-        engine.dispose()
+    with Store(db).transaction() as conn:
+        row = _triage_row(conn, failure_id)
+        values.setdefault("priority", row["priority"])
+        conn.execute(update(t).where(t.c.id == row["id"]).values(**values))
+        return {**dict(row), **values}
 
 
 def triage_group(
@@ -294,70 +286,56 @@ def triage_group(
 ) -> int:
     """One decision for every failure sharing an error fingerprint; returns how many changed."""
     values = _decision(decision, rationale, priority, who)
-    engine = open_engine(db)
     t = schema.error_triage
-    try:
-        with engine.begin() as conn:
-            where = t.c.fingerprint == fingerprint_value
-            if failure_ids is not None:
-                where = and_(where, t.c.test_failure_id.in_(list(failure_ids)))
-            return conn.execute(update(t).where(where).values(**values)).rowcount
-    finally:
-        engine.dispose()
+    with Store(db).transaction() as conn:
+        where = t.c.fingerprint == fingerprint_value
+        if failure_ids is not None:
+            where = and_(where, t.c.test_failure_id.in_(list(failure_ids)))
+        return conn.execute(update(t).where(where).values(**values)).rowcount
 
 
 def assign_session(db: Path | str, failure_id: int, session_id: int) -> None:
     """Put a session on a failure. A session works on one item: refuse one linked elsewhere."""
-    engine = open_engine(db)
     t, s = schema.error_triage, schema.sessions
-    try:
-        with engine.begin() as conn:
-            row = _triage_row(conn, failure_id)
-            session = conn.execute(select(s).where(s.c.id == session_id)).mappings().first()
-            if session is None:
-                raise TriageError(f"no session with id {session_id}")
-            item = str(WorkItem.error(failure_id))
-            if session["work_item"] and session["work_item"] != item:
-                raise TriageError(
-                    f"session {session_id} is already on {session['work_item']}: one session, "
-                    "one work item"
-                )
-            elsewhere = conn.execute(
-                select(t.c.test_failure_id).where(
-                    and_(t.c.assigned_session_id == session_id, t.c.id != row["id"])
-                )
-            ).first()
-            if elsewhere:
-                raise TriageError(
-                    f"session {session_id} is already assigned to failure {elsewhere[0]}"
-                )
-            conn.execute(
-                update(t)
-                .where(t.c.id == row["id"])
-                .values(assigned_session_id=session_id, updated_at=int(time.time()))
+    with Store(db).transaction() as conn:
+        row = _triage_row(conn, failure_id)
+        session = conn.execute(select(s).where(s.c.id == session_id)).mappings().first()
+        if session is None:
+            raise TriageError(f"no session with id {session_id}")
+        item = str(WorkItem.error(failure_id))
+        if session["work_item"] and session["work_item"] != item:
+            raise TriageError(
+                f"session {session_id} is already on {session['work_item']}: one session, "
+                "one work item"
             )
-            conn.execute(
-                update(s)
-                .where(s.c.id == session_id)
-                .values(work_item=item, session_type=ERROR_REMEDIATION)
+        elsewhere = conn.execute(
+            select(t.c.test_failure_id).where(
+                and_(t.c.assigned_session_id == session_id, t.c.id != row["id"])
             )
-    finally:
-        engine.dispose()
+        ).first()
+        if elsewhere:
+            raise TriageError(f"session {session_id} is already assigned to failure {elsewhere[0]}")
+        conn.execute(
+            update(t)
+            .where(t.c.id == row["id"])
+            .values(assigned_session_id=session_id, updated_at=int(time.time()))
+        )
+        conn.execute(
+            update(s)
+            .where(s.c.id == session_id)
+            .values(work_item=item, session_type=ERROR_REMEDIATION)
+        )
 
 
 def link_spec_change(db: Path | str, failure_id: int, change_id: str) -> None:
-    engine = open_engine(db)
     t = schema.error_triage
-    try:
-        with engine.begin() as conn:
-            row = _triage_row(conn, failure_id)
-            conn.execute(
-                update(t)
-                .where(t.c.id == row["id"])
-                .values(spec_change_id=change_id, updated_at=int(time.time()))
-            )
-    finally:
-        engine.dispose()
+    with Store(db).transaction() as conn:
+        row = _triage_row(conn, failure_id)
+        conn.execute(
+            update(t)
+            .where(t.c.id == row["id"])
+            .values(spec_change_id=change_id, updated_at=int(time.time()))
+        )
 
 
 def agreement(analytics: Analytics) -> pd.DataFrame:
