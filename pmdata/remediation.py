@@ -18,6 +18,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from pmdata.errors import PmdashError
 from pmdata.ingest.hook_events import WAITING_AGENT_PREFIX
+from pmdata.project_rows import driver, project_id
 from pmdata.store import schema
 from pmdata.store.database import Store
 from pmdata.triage.rules import CLASSES
@@ -245,20 +246,8 @@ def record_reruns(conn, report_id: int) -> int:
 
 def _project_id(conn, name: str, report_path: str | None, now: int) -> int:
     """The sessions table needs a project: the report's, made the way ingest makes it."""
-    p = schema.projects
-    found = conn.execute(select(p.c.id).where(p.c.name == name)).scalar()
-    if found is not None:
-        return found
     folder = str(Path(report_path).parent) if report_path else f"(unknown: {name})"
-    return conn.execute(
-        insert(p).values(
-            name=name,
-            path=folder,
-            description="Created for a remediation",
-            created_at=now,
-            updated_at=now,
-        )
-    ).inserted_primary_key[0]
+    return project_id(driver(conn), name, folder, "Created for a remediation", now)
 
 
 def _classification(rules: str | None) -> str | None:

@@ -24,6 +24,7 @@ from pmdata.ingest.hook_events import (
 )
 from pmdata.ingest.hook_spool import Spool
 from pmdata.paths import state_dir
+from pmdata.project_rows import project_id
 from pmdata.work_item import WorkItem
 
 BUDGET_S = 1.0  # one hook call, start to end: well inside the installed 5 s timeout
@@ -324,14 +325,7 @@ def _project(con: sqlite3.Connection, cwd: str | None, now: int) -> int:
     # One project, one name, whichever door its data came in by: a report ingested as "shop"
     # and a session in a checkout named shop are the same project.
     name = os.path.basename(path) or path
-    same_name = con.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
-    if same_name:
-        return same_name[0]
-    return con.execute(
-        "INSERT INTO projects (name, path, description, created_at, updated_at)"
-        " VALUES (?, ?, 'Created from a Claude Code session', ?, ?)",
-        (name, path, now, now),
-    ).lastrowid
+    return project_id(con, name, path, "Created from a Claude Code session", now)
 
 
 def _link_work_item(con, session_id: int, agent_id: str, work_item: WorkItem, log) -> None:

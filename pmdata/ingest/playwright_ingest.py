@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from pmdata.errors import StoreError
 from pmdata.ingest.playwright_report import Report, read_report
+from pmdata.project_rows import driver, project_id
 from pmdata.remediation import record_reruns
 from pmdata.store import schema
 from pmdata.store.database import Store, check_database
@@ -135,19 +136,8 @@ def record_report(
 
 
 def _ensure_project(conn, project: str, report: Report) -> None:
-    projects = schema.projects
-    if conn.execute(select(projects.c.id).where(projects.c.name == project)).first():
-        return
-    now = int(time.time())
-    conn.execute(
-        insert(projects).values(
-            name=project,
-            path=str(report.path.resolve().parent),
-            description="Created from a Playwright report",
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    folder = str(report.path.resolve().parent)
+    project_id(driver(conn), project, folder, "Created from a Playwright report", int(time.time()))
 
 
 def _write_tests(conn, report: Report, report_id: int, progress: bool) -> int:
