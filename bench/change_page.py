@@ -40,7 +40,7 @@ def add_change(roots: Path, name: str, tasks: int) -> None:
 def time_change(change: str) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import common
+    from dashboard import readers
 
     times = {}
     at = AppTest.from_file(APP, default_timeout=600)
@@ -48,7 +48,7 @@ def time_change(change: str) -> None:
     start = time.perf_counter()
     at.switch_page("pages/specs.py").run()
     times["cold"] = time.perf_counter() - start
-    common.index().settle()
+    readers.index().settle()
     at.run()
     for tab in ("Proposal", "Deltas", "Tasks", "Design"):
         at.query_params["change_tab"] = tab

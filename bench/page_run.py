@@ -44,7 +44,7 @@ def timed_runs(page: str, **params) -> tuple[float, float]:
     """The page opened by its URL (a deep link), then rerun with nothing changed."""
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import common
+    from dashboard import readers
 
     at = AppTest.from_file(APP, default_timeout=600)
     at.query_params.update(params)
@@ -53,7 +53,7 @@ def timed_runs(page: str, **params) -> tuple[float, float]:
     cold = time.perf_counter() - start
     # Warm means nothing changed: let the background parse and validation land first (their
     # verdicts are a change, which the page shows within 5 s).
-    common.index().settle()
+    readers.index().settle()
     at.run()
     warm = []
     for _ in range(3):
@@ -115,9 +115,9 @@ def after_a_decision(db: Path) -> float:
     at = AppTest.from_file(APP, default_timeout=600)
     at.run()
     at.switch_page("pages/errors.py").run()
-    from dashboard import common
+    from dashboard import readers
 
-    common.index().settle()  # the start-up parse and validation are not what is timed here
+    readers.index().settle()  # the start-up parse and validation are not what is timed here
     con = sqlite3.connect(db)
     failure = con.execute(
         "SELECT test_failure_id FROM error_triage WHERE decided_by IS NULL LIMIT 1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, lists
+from dashboard import common, lists, readers
 from pmdata.remediation import (
     STATUSES,
     Remediation,
@@ -16,7 +16,7 @@ from pmdata.remediation import (
 
 
 def attempts_of(d) -> pd.DataFrame:
-    return common.run(
+    return readers.run(
         "remediation_attempts",
         project=d["project"],
         workflow=d["workflow_name"],
@@ -62,7 +62,7 @@ def forms(d, attempts: pd.DataFrame) -> None:
         st.caption("Starting a remediation opens an attempt and the session record it will run in.")
         if st.button("Start a remediation", key="start_remediation"):
             try:
-                start_remediation(common.db(), int(d["failure_id"]))
+                start_remediation(readers.db(), int(d["failure_id"]))
                 st.rerun()
             except RemediationError as exc:
                 st.error(str(exc))
@@ -85,7 +85,7 @@ def forms(d, attempts: pd.DataFrame) -> None:
         if st.form_submit_button("Update attempt"):
             try:
                 update_attempt(
-                    common.db(), int(latest["attempt_id"]), status, fix_description=fix, pr_url=pr
+                    readers.db(), int(latest["attempt_id"]), status, fix_description=fix, pr_url=pr
                 )
                 st.success(f"Attempt {int(latest['attempt_id'])}: {status}.")
             except RemediationError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import common, guard, routes
+from dashboard import common, filters, guard, readers, routes
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
@@ -22,7 +22,7 @@ def run() -> None:
     # A file of ours: an icon name (":material/...") makes the browser fetch it from a font CDN.
     st.set_page_config(page_title="pmdash", page_icon=str(FAVICON), layout="wide")
     try:
-        settings = common.settings()
+        settings = readers.settings()
     except PmdashError as exc:
         st.error(f"Configuration problem: {exc}")
         st.stop()
@@ -30,7 +30,7 @@ def run() -> None:
     with st.sidebar:
         st.markdown("### pmdash")
         try:
-            common.filter_widgets()
+            filters.filter_widgets()
         except PmdashError as exc:
             st.error(str(exc))
         if settings.readonly:
@@ -40,7 +40,7 @@ def run() -> None:
         st.info("Every page is turned off (PMDASH_DISABLE): remove a name to bring it back.")
         st.stop()
     routes.follow(page)  # a row chosen, an item on its list's path, the way back
-    if common.db():
+    if readers.db():
         completion_notices()
     st.session_state[_FRAMED] = True
     common.show_done()
@@ -55,17 +55,17 @@ def run() -> None:
 def completion_notices() -> None:
     """A toast on whatever page is open when an agent session finishes, saying what it did."""
     try:
-        sessions = common.run("session_activity")
+        sessions = readers.run("session_activity")
     except PmdashError:
         return  # the page says what is wrong with the database
-    settings = common.settings()
+    settings = readers.settings()
     states = with_states(sessions, common.now(), settings.idle_minutes)
     finished = states[states["state"] == "finished"]
     new, seen = newly_finished(finished["id"], st.session_state.get("_finished_seen"))
     st.session_state["_finished_seen"] = seen
     for session_id in new[-3:]:  # a burst (a database swapped in) is not a flood of toasts
         r = finished[finished["id"] == session_id].iloc[0]
-        calls = common.run("session_tool_calls", session_id=session_id)
+        calls = readers.run("session_tool_calls", session_id=session_id)
         summary = activity_summary(calls, r["started_at"], r["stopped_at"])
         st.toast(
             inert(completion_notice(session_id, r["project"], r["work_item"], summary)),
@@ -90,7 +90,7 @@ def require() -> None:
     goes through app.py with the same page and URL. It happens at most once per server."""
     if st.session_state.pop(_FRAMED, False):
         return
-    navigation(common.settings().disable)
+    navigation(readers.settings().disable)
     st.rerun()
 
 

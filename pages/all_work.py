@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, guard, lists, shell
+from dashboard import common, filters, guard, lists, live, readers, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
@@ -13,7 +13,7 @@ from pmdata.work import work_items
 shell.require()  # first: a page never renders outside the shell
 
 common.header("All Work")
-f = common.current_filters()
+f = filters.current_filters()
 st.caption(
     "Priority 5 is the most urgent. An error keeps its triage priority; a change in progress "
     "counts 4, one with no tasks yet 3, a complete one 2, and +1 when it fails validation."
@@ -29,26 +29,25 @@ def work_table(token, tree_token, filters, changes, failures) -> pd.DataFrame:
 
 def sessions_now() -> pd.DataFrame:
     """Every session with its state, for the Agent column (none without a database)."""
-    if not common.db():
+    if not readers.db():
         return pd.DataFrame(columns=["id", "work_item", "state_text"])
     try:
         # Every project's: a session is named after its working directory, a change after its
         # tree, so the project filter could hide the session on a change that it shows.
-        sessions = common.run("session_activity")
+        sessions = readers.run("session_activity")
     except PmdashError:
         return pd.DataFrame(columns=["id", "work_item", "state_text"])  # Sessions says why
-    return with_states(sessions, common.now(), common.settings().idle_minutes)
+    return with_states(sessions, common.now(), readers.settings().idle_minutes)
 
 
-@st.fragment(run_every="5s")
 @guard.shielded
-def live_view():
-    changes = common.changes_frame(f)
-    failures, failures_token, database_ok = pd.DataFrame(), (), bool(common.db())
+def work_view():
+    changes = readers.changes_frame(f)
+    failures, failures_token, database_ok = pd.DataFrame(), (), bool(readers.db())
     if database_ok:
         try:
-            failures = common.run("failing_tests", **common.filter_params(f))
-            failures_token = common.db_token("failing_tests")
+            failures = readers.run("failing_tests", **filters.filter_params(f))
+            failures_token = readers.db_token("failing_tests")
         except PmdashError as exc:  # said once; the parts below that read it stay quiet
             st.error(inert(str(exc)))
             database_ok = False
@@ -65,13 +64,13 @@ def live_view():
                 "last_seen",
             ]
         )
-    if common.index().validating():  # this view reruns every 5 s: the verdicts fill in
+    if readers.index().validating():  # this view reruns every 5 s: the verdicts fill in
         st.caption(
             ":material/hourglass_top: Validating changes in the background: an invalid change "
             "moves up one priority when its verdict is in."
         )
-    common.statuses_not_followed(CHANGE_STATES + DECISIONS, "work items")
-    items = work_table(failures_token, common.tree_token(), f, changes, failures)
+    filters.statuses_not_followed(CHANGE_STATES + DECISIONS, "work items")
+    items = work_table(failures_token, readers.tree_token(), f, changes, failures)
     counts = items.groupby(["kind", "status"]).size().rename("items").reset_index()
     total, counted = len(items), items
     items = items.head(common.MAX_ROWS)
@@ -83,7 +82,7 @@ def live_view():
         )
         return
     if not total:
-        common.nothing_matches("work items")
+        filters.nothing_matches("work items")
         return
     # Counted over the list below, so every figure follows every filter.
     kinds, states = counted["kind"], counted["status"]
@@ -119,7 +118,7 @@ def live_view():
         events = []
         if database_ok:
             try:
-                feed = common.run("latest_events", project=f.project, limit=30)
+                feed = readers.run("latest_events", project=f.project, limit=30)
                 events = [
                     {
                         "when": pd.Timestamp(r.event_at, unit="s", tz="UTC"),
@@ -147,4 +146,6 @@ def live_view():
             st.caption("No events yet.")
 
 
-live_view()
+# A new failure, event or session, or an edit on disk, shows by itself.
+live.live("failing_tests", "latest_events", "session_activity", trees=True)
+work_view()

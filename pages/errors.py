@@ -4,7 +4,7 @@ own page with its history, fingerprint group and the triage forms."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, lists, remediation, shell
+from dashboard import charts, common, filters, lists, live, readers, remediation, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
@@ -17,8 +17,8 @@ from pmdata.work import fuzzy_filter, how_many, in_words
 
 shell.require()  # first: a page never renders outside the shell
 
-f = common.current_filters()
-if not common.db():
+f = filters.current_filters()
+if not readers.db():
     common.header("Errors")
     common.no_database()
     st.stop()
@@ -27,7 +27,7 @@ failure_param = st.query_params.get("failure")
 
 
 def agreement_line() -> None:
-    frame = common.run("triage_agreement", project=f.project)
+    frame = readers.run("triage_agreement", project=f.project)
     overall = frame[frame["scope"] == "overall"]
     if overall.empty or not int(overall.iloc[0]["reviewed"]):
         where = f" in {f.project}" if f.project else ""
@@ -42,7 +42,7 @@ def agreement_line() -> None:
 
 
 def show_failure(failure_id: int) -> None:
-    detail = common.run("failure_detail", failure_id=failure_id)
+    detail = readers.run("failure_detail", failure_id=failure_id)
     if detail.empty:
         common.header("Errors")
         st.error(f"No failure with id {failure_id}.")
@@ -78,7 +78,7 @@ def show_failure(failure_id: int) -> None:
             f"**Spec change:** [{d['spec_change_id']}]"
             f"({common.permalink('specs', project=d['project'], change=d['spec_change_id'])})"
         )
-    runs = common.run("test_runs", workflow=d["workflow_name"], test_name=d["test_name"])
+    runs = readers.run("test_runs", workflow=d["workflow_name"], test_name=d["test_name"])
     st.markdown("#### Run history")
     lists.table(
         runs,
@@ -97,7 +97,7 @@ def show_failure(failure_id: int) -> None:
     st.code(signature(d["error"]), language="text")
     group = pd.DataFrame()
     if d["fingerprint"]:
-        everything = common.run("failing_tests")
+        everything = readers.run("failing_tests")
         group = everything[everything["fingerprint"] == d["fingerprint"]]
         st.caption(f"The failing tests that share it ({len(group)}), across projects:")
         lists.table(group, "project test_name occurrences decision")
@@ -122,7 +122,7 @@ def forms(d, group, attempts) -> None:
         if st.form_submit_button("Save decision", type="primary"):
             try:
                 service.override(
-                    common.db(),
+                    readers.db(),
                     int(d["failure_id"]),
                     decision,
                     rationale,
@@ -134,7 +134,7 @@ def forms(d, group, attempts) -> None:
             else:
                 common.done(f"Saved: {in_words(decision)}, priority {priority}.")
     with assign, st.form("assign", enter_to_submit=False):
-        sessions = common.run("session_activity", project=d["project"])
+        sessions = readers.run("session_activity", project=d["project"])
         free = sessions[sessions["work_item"].isna() & (sessions["status"] == "running")]
         choice = st.selectbox(
             "Session",
@@ -148,17 +148,17 @@ def forms(d, group, attempts) -> None:
                 st.error("Pick a session first.")
                 return
             try:
-                service.assign_session(common.db(), int(d["failure_id"]), int(choice))
+                service.assign_session(readers.db(), int(d["failure_id"]), int(choice))
             except PmdashError as exc:
                 st.error(inert(str(exc)))
             else:
                 common.done(f"Session {choice} is on it.")
     with propose:
-        project = next((p for p in common.index().projects() if p.name == d["project"]), None)
+        project = next((p for p in readers.index().projects() if p.name == d["project"]), None)
         if project is None:
             st.caption(f"No OpenSpec project named {d['project']} under the project roots.")
         else:
-            history = common.run(
+            history = readers.run(
                 "test_history", workflow=d["workflow_name"], test_name=d["test_name"]
             )
             draft = draft_from_failure(
@@ -178,12 +178,12 @@ def forms(d, group, attempts) -> None:
                             }
                         )
                         new_id = create_proposal_from_failure(
-                            common.db(), project.openspec_path, int(d["failure_id"]), proposal
+                            readers.db(), project.openspec_path, int(d["failure_id"]), proposal
                         )
                     except (PmdashError, OpenSpecError, ValueError) as exc:
                         st.error(inert(str(exc)))
                     else:
-                        common.index().invalidate(project)
+                        readers.index().invalidate(project)
                         common.done(f"Created change {new_id} in {project.name}.")
     with whole, st.form("group", enter_to_submit=False):
         st.caption(f"{len(group)} failing tests share this fingerprint.")
@@ -192,7 +192,7 @@ def forms(d, group, attempts) -> None:
         if st.form_submit_button("Decide the whole group"):
             try:
                 n = service.triage_group(
-                    common.db(), d["fingerprint"], decision, rationale, who=common.who()
+                    readers.db(), d["fingerprint"], decision, rationale, who=common.who()
                 )
             except PmdashError as exc:
                 st.error(inert(str(exc)))
@@ -201,7 +201,7 @@ def forms(d, group, attempts) -> None:
 
 
 if failure_param:
-    common.live("failure_detail", "test_runs", "failing_tests", "remediation_attempts")
+    live.live("failure_detail", "test_runs", "failing_tests", "remediation_attempts")
     try:
         show_failure(int(failure_param))
     except ValueError:
@@ -209,10 +209,10 @@ if failure_param:
     st.stop()
 
 common.header("Errors")
-common.live("failing_tests", "failure_trend_by_class", "flaky_tests", "triage_agreement")
-params = common.filter_params(f)
-failing = common.run("failing_tests", **params)
-common.statuses_not_followed(DECISIONS, "failing tests")
+live.live("failing_tests", "failure_trend_by_class", "flaky_tests", "triage_agreement")
+params = filters.filter_params(f)
+failing = readers.run("failing_tests", **params)
+filters.statuses_not_followed(DECISIONS, "failing tests")
 wanted = f.statuses_in(DECISIONS)
 if wanted:
     failing = failing[failing["decision"].isin(wanted)]
@@ -229,7 +229,7 @@ if chosen:
     failing = failing[failing["remediation"].isin(chosen)]
 agreement_line()
 if failing.empty:
-    if not common.nothing_matches(
+    if not filters.nothing_matches(
         "failing tests", [f"remediation {' or '.join(chosen)}"] if chosen else []
     ):
         st.info(
@@ -270,7 +270,7 @@ if unfollowed:
 if trend.open:
     with trend:
         st.plotly_chart(
-            charts.failures_by_day(common.run("failure_trend_by_class", **params)),
+            charts.failures_by_day(readers.run("failure_trend_by_class", **params)),
             width="stretch",
         )
         if not_followed:
@@ -281,7 +281,7 @@ if top.open:
         st.plotly_chart(charts.most_failing(most), width="stretch")
 if flaky.open:
     with flaky:
-        data = common.run("flaky_tests", **params)
+        data = readers.run("flaky_tests", **params)
         if data.empty:
             st.caption("No test passed on retry in this range.")
         else:

@@ -4,7 +4,7 @@ what a finished one did."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, guard, lists, shell
+from dashboard import charts, common, filters, guard, lists, live, readers, shell
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
@@ -20,32 +20,31 @@ from pmdata.work import fuzzy_filter, in_date_range
 
 shell.require()  # first: a page never renders outside the shell
 
-f = common.current_filters()
+f = filters.current_filters()
 chosen = st.query_params.get("session")  # a session's own page (its permalink)
 common.header("Sessions", *([f"Session {chosen}"] if chosen else []))
-if not common.db():
+if not readers.db():
     common.no_database()
     st.stop()
 
 
-@st.fragment(run_every="5s")
 @guard.shielded
-def live_sessions():
-    sessions = common.run("session_activity", project=f.project)
+def sessions_view():
+    sessions = readers.run("session_activity", project=f.project)
     if sessions.empty:
         # Sessions elsewhere but none in the chosen project: the filter says so, not "no
         # sessions yet".
-        if not (f.project and not chosen and common.nothing_matches("sessions")):
+        if not (f.project and not chosen and filters.nothing_matches("sessions")):
             st.info(
                 "No agent sessions yet. Wire Claude Code's hooks with "
                 "`pmdata hook install --project DIR` (see the README)."
             )
         return
-    sessions = with_states(sessions, common.now(), common.settings().idle_minutes)
+    sessions = with_states(sessions, common.now(), readers.settings().idle_minutes)
     if chosen:  # a link to one session shows it whatever the status and search filters say
         show_session(sessions, chosen)
         return
-    common.statuses_not_followed(SESSION_STATES, "sessions")
+    filters.statuses_not_followed(SESSION_STATES, "sessions")
     wanted = f.statuses_in(SESSION_STATES)
     if wanted:
         sessions = sessions[sessions["state"].isin(wanted)]
@@ -57,7 +56,7 @@ def live_sessions():
     )
     sessions = fuzzy_filter(sessions, ["agent_id", "work_item", "project"], f.q)
     if sessions.empty:
-        common.nothing_matches("sessions")
+        filters.nothing_matches("sessions")
         return
     cols = st.columns(len(SESSION_STATES))
     for col, state in zip(cols, SESSION_STATES, strict=True):
@@ -76,14 +75,14 @@ def live_sessions():
         state_text="State",
         success_rate=st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
     )
-    calls = common.run("session_tool_calls", since=common.now() - 7 * 86_400)
+    calls = readers.run("session_tool_calls", since=common.now() - 7 * 86_400)
     calls = calls[calls["session_id"].isin(sessions["id"])]
     if not calls.empty:
         st.subheader("Tool calls")
         st.plotly_chart(charts.sessions_timeline(calls), width="stretch")
         counts = calls.groupby("tool_name").size().rename("calls").reset_index()
         st.plotly_chart(charts.calls_per_tool(counts), width="stretch")
-    finished = finished_summaries(sessions, common.run("session_summaries", project=f.project))
+    finished = finished_summaries(sessions, readers.run("session_summaries", project=f.project))
     if not finished.empty:
         st.subheader("Finished: what each session did")
         lists.table(
@@ -125,7 +124,7 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
     link = work_item_link(r["work_item"])
     if link:
         st.markdown(inert(f"**Working on:** [{r['work_item']}]({link})"))
-    mine = common.run("session_tool_calls", session_id=int(r["id"]))
+    mine = readers.run("session_tool_calls", session_id=int(r["id"]))
     summary = activity_summary(mine, r["started_at"], r["stopped_at"])
     cols = st.columns(4)
     cols[0].metric("Tool calls", summary["calls"])
@@ -154,4 +153,6 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
         )
 
 
-live_sessions()
+# New events show by themselves, and "idle for 6 min" moves on with the clock.
+live.live("session_activity", "session_tool_calls", "session_summaries", clock=True)
+sessions_view()

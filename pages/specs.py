@@ -3,7 +3,7 @@ create-proposal and archive forms (only for the project on screen)."""
 
 import streamlit as st
 
-from dashboard import common, lists, shell
+from dashboard import common, filters, lists, live, readers, shell
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec import transaction
@@ -17,22 +17,22 @@ from pmdata.work_item import WorkItem
 
 shell.require()  # first: a page never renders outside the shell
 
-f = common.current_filters()
+f = filters.current_filters()
 change_id = st.query_params.get("change")
 spec_id = st.query_params.get("spec")
-projects = {p.name: p for p in common.index().projects()}
+projects = {p.name: p for p in readers.index().projects()}
 project = projects.get(f.project) if f.project else None
-common.live(trees=True)  # an edit on disk, or verdicts from the background, show by themselves
+live.live(trees=True)  # an edit on disk, or verdicts from the background, show by themselves
 
 
 def agents_line(project: str, change_id: str) -> None:
     """The sessions started on this change (`PMDASH_WORK_ITEM=spec:<project>/<change>`)."""
-    if not common.db():
+    if not readers.db():
         return
     try:
         # Not narrowed by project: a session's project is named after its working directory,
         # a change's after its tree; the work item names the change exactly.
-        sessions = common.run("session_activity")
+        sessions = readers.run("session_activity")
     except PmdashError:
         return  # the Sessions page says what is wrong with the database
     item = WorkItem.spec(project, change_id)
@@ -40,7 +40,7 @@ def agents_line(project: str, change_id: str) -> None:
     if on_it.empty:
         st.caption(f"No agent session on it yet: `PMDASH_WORK_ITEM={item} claude` starts one.")
         return
-    on_it = with_states(on_it, common.now(), common.settings().idle_minutes)
+    on_it = with_states(on_it, common.now(), readers.settings().idle_minutes)
     st.markdown(
         "**Agents on it:** "
         + " · ".join(
@@ -66,14 +66,14 @@ def unfinished_archives(shown) -> None:
                 except (OpenSpecError, OSError) as exc:
                     st.error(inert(str(exc)))
                     continue
-                common.index().invalidate(p)
+                readers.index().invalidate(p)
                 st.success(inert("; ".join(done) or "Nothing was left to do."))
 
 
 def show_change(project, change_id: str) -> None:
     common.header("Specs", change_id)
     try:
-        detail = common.index().change(project, change_id)
+        detail = readers.index().change(project, change_id)
     except OpenSpecError as exc:
         st.error(str(exc))
         return
@@ -85,7 +85,7 @@ def show_change(project, change_id: str) -> None:
     if detail.problem:
         st.warning(inert(detail.problem))
     agents_line(project.name, change_id)
-    verdict = common.index().change_verdict(project, change_id)
+    verdict = readers.index().change_verdict(project, change_id)
     if verdict:
         issues = verdict["issues"]
         (st.success if verdict["valid"] else st.error)(
@@ -184,14 +184,14 @@ def archive_form(project, change_id: str, verdict: dict | None) -> None:
             except (ArchiveRefused, OpenSpecError, OSError) as exc:
                 st.error(str(exc))
                 return
-            common.index().invalidate(project)
+            readers.index().invalidate(project)
             common.done(f"Archived {change_id} as {plan.archive_name}.", change=None)
 
 
 def show_spec(project, spec_id: str) -> None:
     common.header("Specs", spec_id)
     try:
-        spec = common.index().spec(project, spec_id)
+        spec = readers.index().spec(project, spec_id)
     except OpenSpecError as exc:
         st.error(str(exc))
         return
@@ -249,7 +249,7 @@ def create_form(project) -> None:
             except OpenSpecError as exc:
                 st.error(inert(str(exc)))
                 return
-            common.index().invalidate(project)
+            readers.index().invalidate(project)
             common.done(f"Created change {new_id} in {project.name}.", change=new_id)
 
 
@@ -268,19 +268,19 @@ common.header("Specs")
 if not projects:
     st.info(
         "No OpenSpec projects found under "
-        + ", ".join(f"`{r}`" for r in common.settings().project_roots)
+        + ", ".join(f"`{r}`" for r in readers.settings().project_roots)
         + ". A project is a folder holding `openspec/`; "
         "set PMDASH_PROJECT_ROOTS to where yours live."
     )
     st.stop()
-changes = common.changes_frame(f, include_archived=True)
-common.statuses_not_followed(CHANGE_STATES, "changes")
+changes = readers.changes_frame(f, include_archived=True)
+filters.statuses_not_followed(CHANGE_STATES, "changes")
 wanted = f.statuses_in(CHANGE_STATES)
 if wanted:
     changes = changes[changes["state"].isin(wanted)]
 changes = in_date_range(changes, "last_modified", f)  # changed within the dates
 changes = fuzzy_filter(changes, ["id", "title"], f.q)
-if changes.empty and common.nothing_matches("changes"):
+if changes.empty and filters.nothing_matches("changes"):
     st.stop()
 changes = changes.assign(
     valid=changes["valid"].map(common.validity),
@@ -316,7 +316,7 @@ st.subheader("Specs")
 for p in projects.values():
     if f.project and p.name != f.project:
         continue
-    specs = common.index().specs(p)
+    specs = readers.index().specs(p)
     if specs:
         st.markdown(
             f"**{p.name}**: "

@@ -189,3 +189,49 @@ def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) 
         frame = frame[frame["status"].isin(wanted)]
     frame = fuzzy_filter(frame, ["title", "ref"], filters.q)
     return frame.sort_values(["priority", "active_at"], ascending=[False, False], kind="stable")
+
+
+CHANGE_COLUMNS = [
+    "project",
+    "id",
+    "title",
+    "state",
+    "completed",
+    "total",
+    "progress",
+    "last_modified",
+    "valid",
+    "problem",
+]
+
+
+def changes_table(index, project: str | None, include_archived: bool = False) -> pd.DataFrame:
+    """Every change of `project` (all projects when None) under a ProjectIndex, with its
+    validation verdict: None until the background validator has it."""
+    rows = []
+    for p in index.projects():
+        if project and p.name != project:
+            continue
+        verdicts = index.validation_if_ready(p)
+        for c in index.summaries(p):
+            if c.state == "archived" and not include_archived:
+                continue
+            if verdicts is None:
+                verdict = {"valid": None}
+            else:
+                verdict = verdicts.get(("change", c.id), {"valid": True, "issues": []})
+            rows.append(
+                {
+                    "project": p.name,
+                    "id": c.id if c.state != "archived" else c.folder,
+                    "title": c.title,
+                    "state": c.state,
+                    "completed": c.completed_tasks,
+                    "total": c.total_tasks,
+                    "progress": c.progress,
+                    "last_modified": c.last_modified,
+                    "valid": True if c.state == "archived" else verdict["valid"],
+                    "problem": c.problem,
+                }
+            )
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)

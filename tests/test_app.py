@@ -190,10 +190,10 @@ def test_all_work_says_which_agent_is_on_each_item(demo):
 def test_change_verdicts_come_in_from_the_background(demo):
     """Validation runs in a helper process: the lists show "checking…" at first, then the
     verdicts, and an invalid change moves up one priority on All Work."""
-    from dashboard import common
+    from dashboard import readers
 
     at = open_page(PAGES[1], project="billing-api")
-    assert common.index().settle()
+    assert readers.index().settle()
     at.run()
     listed = pd.concat([d.value for d in at.dataframe if "valid" in d.value], ignore_index=True)
     assert "checking…" not in set(listed["valid"])
@@ -550,9 +550,10 @@ def test_a_reverted_database_asks_for_migrate_and_migrate_brings_the_pages_back(
 def test_a_permalink_round_trips_any_folder_name(name, monkeypatch):
     from urllib.parse import parse_qs, urlsplit
 
-    from dashboard import common
+    from dashboard import common, filters
+    from pmdata.work import Filters
 
-    monkeypatch.setattr(common, "current_filters", lambda: common.Filters(project=name))
+    monkeypatch.setattr(filters, "current_filters", lambda: Filters(project=name))
     link = common.permalink("specs", change="add-x")
     assert " " not in link and "(" not in link and ")" not in link  # safe inside markdown
     params = parse_qs(urlsplit(link).query)  # how the server reads a query string
