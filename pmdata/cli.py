@@ -10,7 +10,7 @@ def main(argv: list[str] | None = None) -> int:
         from pmdata.ingest.hook_recorder import main as record_hook
 
         return record_hook(argv[1:])
-    from pmdata.commands import run
+    from pmdata.cli_args import run
 
     return run(argv)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from pmdata.errors import PmdashError, QueryError
-from pmdata.vocabulary import DECISIONS
+from pmdata.errors import QueryError
 
 
 def _settings(args: argparse.Namespace):
@@ -188,10 +186,7 @@ def _classify_on_arrival(args: argparse.Namespace, db: Path) -> None:
 def _openspec_tree(args: argparse.Namespace):
     from pmdata.openspec.tree import OpenSpecError, OpenSpecTree
 
-    roots = args.root or [Path.cwd()]
-    if len(roots) != 1:
-        raise OpenSpecError("pmdata openspec takes one --root: the project folder")
-    root = roots[0].resolve()
+    root = (args.root or Path.cwd()).resolve()
     if root.name == "openspec" and not (root / "openspec").is_dir():
         root = root.parent
     if not (root / "openspec").is_dir():
@@ -246,6 +241,8 @@ def cmd_openspec(args: argparse.Namespace) -> int:
 def _openspec_validate(args: argparse.Namespace, tree, root_info: dict) -> int:
     from pmdata.openspec import validate
 
+    if args.all and args.item:
+        raise validate.OpenSpecError("give one ID or --all, not both")
     if args.archived:
         result = validate.validate_archived(tree)
     elif args.item:
@@ -388,131 +385,3 @@ def cmd_triage(args: argparse.Namespace) -> int:
         return 0
     finally:
         analytics.close()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pmdata", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def db_arg(p):
-        p.add_argument("--db", type=Path, help="the SQLite file (default: PMDASH_DB)")
-
-    def root_arg(p):
-        p.add_argument(
-            "--root",
-            type=Path,
-            action="append",
-            help="a folder to scan for projects; repeatable (default: PMDASH_PROJECT_ROOTS)",
-        )
-
-    p = sub.add_parser("config", help="print the effective settings and where each came from")
-    db_arg(p)
-    root_arg(p)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_config)
-
-    p = sub.add_parser(
-        "migrate", help="create or extend the database schema (additive, idempotent)"
-    )
-    p.add_argument(
-        "--revert", action="store_true", help="remove pmdash's tables and columns, nothing else"
-    )
-    p.add_argument(
-        "--list", action="store_true", help="each migration: when it was applied, or pending"
-    )
-    db_arg(p)
-    p.set_defaults(func=cmd_migrate)
-
-    p = sub.add_parser("query", help="run a named query from queries/ (DuckDB, read-only)")
-    p.add_argument("name", nargs="?", help="the query's name (see --list)")
-    p.add_argument("--list", action="store_true", help="list the queries and their parameters")
-    p.add_argument(
-        "--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter; repeatable"
-    )
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    db_arg(p)
-    p.set_defaults(func=cmd_query)
-
-    p = sub.add_parser("hook", help="record a Claude Code hook event from stdin; `hook install`")
-    p.add_argument("action", nargs="?", choices=["install"], help="install the hook block")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--project", type=Path, help="the project folder (.claude/settings.json)")
-    where.add_argument("--user", action="store_true", help="~/.claude/settings.json")
-    p.add_argument("--drain", action="store_true", help="ingest the spool of unrecorded events")
-    db_arg(p)
-    p.set_defaults(func=cmd_hook_install)
-
-    p = sub.add_parser("ingest", help="record producers' output in the database")
-    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
-    p = kinds.add_parser("playwright", help="a Playwright JSON report (--reporter=json)")
-    p.add_argument("report", nargs="?", type=Path, help="the report file")
-    p.add_argument("--project", required=True, help="the project the tests belong to")
-    p.add_argument("--workflow", help="the workflow (default: the project name)")
-    p.add_argument("--run", type=int, help="the run number (default: the workflow's next)")
-    p.add_argument(
-        "--attempt", type=int, help="the CI's attempt at that run, when it re-runs a job"
-    )
-    p.add_argument("--watch", type=Path, metavar="DIR", help="ingest new reports as they appear")
-    db_arg(p)
-    p.set_defaults(func=cmd_ingest_playwright)
-
-    p = sub.add_parser("openspec", help="read an OpenSpec tree as the official CLI does")
-    p.add_argument("action", choices=["list", "show", "validate", "archive", "recover"])
-    p.add_argument("item", nargs="?", help="a change or spec id (show, validate, archive)")
-    p.add_argument("--specs", action="store_true", help="with list: specs instead of changes")
-    p.add_argument("--type", choices=["change", "spec"], help="what ITEM is")
-    p.add_argument("--all", action="store_true", help="with validate: every change and spec")
-    p.add_argument("--strict", action="store_true", help="with validate: warnings fail too")
-    p.add_argument(
-        "--archived", action="store_true", help="with validate: archived changes' open tasks"
-    )
-    p.add_argument("--yes", action="store_true", help="with archive: go ahead with open tasks")
-    p.add_argument("--force", action="store_true", help="with archive: even when invalid")
-    p.add_argument("--json", action="store_true", help="print the CLI's JSON shape")
-    root_arg(p)
-    p.set_defaults(func=cmd_openspec)
-
-    p = sub.add_parser("triage", help="classify failures; record what a person decides")
-    p.add_argument("action", choices=["run", "suggest", "agreement", "override", "group"])
-    p.add_argument("--failure", type=int, help="a failure id (suggest, override)")
-    p.add_argument("--fingerprint", help="with group: the error fingerprint")
-    p.add_argument("--decision", choices=DECISIONS)
-    p.add_argument("--rationale", default="", help="why (override, group)")
-    p.add_argument("--priority", type=int, help="1 (low) to 5 (urgent)")
-    p.add_argument("--by", default=os.environ.get("USER", "someone"), help="who decides")
-    p.add_argument("--refresh", action="store_true", help="with run: redo undecided suggestions")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    db_arg(p)
-    p.set_defaults(func=cmd_triage)
-
-    p = sub.add_parser("demo", help="write a deterministic demo data set into DIR")
-    p.add_argument("dir", type=Path, help="writes DIR/pmdash.db and DIR/projects/<name>/openspec/")
-    p.add_argument(
-        "--scale",
-        type=int,
-        metavar="FAILURES",
-        help="a large set with about this many failures (20 projects, 1,000 changes)",
-    )
-    p.add_argument("--projects", type=int, help="with --scale: number of projects")
-    p.add_argument("--changes", type=int, help="active changes over all projects")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--now", type=int, help="unix time the history ends at (default: now)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_demo)
-    return parser
-
-
-def run(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except PmdashError as exc:
-        print(f"pmdata {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a name too long, a full disk: what and where, never a traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"pmdata {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"pmdata {args.command}: interrupted", file=sys.stderr)
-        return 130

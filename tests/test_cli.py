@@ -133,3 +133,38 @@ def test_console_script_is_installed():
     assert out.returncode == 0
     for command in ("config", "migrate", "query", "demo"):
         assert command in out.stdout
+
+
+def _every_subcommand(parser, path=()):
+    import argparse
+
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its subparsers here only
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for name, child in action.choices.items():
+                yield (*path, name), child
+                yield from _every_subcommand(child, (*path, name))
+
+
+def test_every_subcommand_has_its_own_options_and_an_example():
+    from pmdata.cli_args import build_parser
+
+    leaves = [
+        (path, p)
+        for path, p in _every_subcommand(build_parser())
+        if not any(type(a).__name__ == "_SubParsersAction" for a in p._actions)  # noqa: SLF001
+    ]
+    assert len(leaves) >= 15
+    for path, p in leaves:
+        assert "example: pmdata " + " ".join(path) in p.format_help(), path
+
+
+def test_an_option_of_another_action_is_refused(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["openspec", "list", "--strict"])  # --strict belongs to validate
+    assert stop.value.code == 2 and "unrecognized arguments: --strict" in capsys.readouterr().err
+
+
+def test_validate_takes_an_id_or_all_not_both(capsys, tmp_path):
+    (tmp_path / "openspec" / "changes" / "a").mkdir(parents=True)
+    code = main(["openspec", "validate", "a", "--all", "--root", str(tmp_path)])
+    assert code == 2 and "give one ID or --all, not both" in capsys.readouterr().err
