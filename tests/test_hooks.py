@@ -325,3 +325,20 @@ def test_a_session_joins_the_project_a_report_named(db, env):
     assert rows(db, "SELECT p.name FROM sessions s JOIN projects p ON p.id = s.project_id") == [
         ("shop",)
     ]
+
+
+def test_a_typo_in_the_hook_command_is_said_and_loses_nothing(db, env):
+    """`pmdata hook --dbb PATH` in settings.json: the event is recorded all the same, and the
+    hook exits 1 with one line (Claude Code shows it; 2 would block the tool call)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pmdata.cli", "hook", "--drian"],
+        input=FULL[0],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert out.returncode == 1 and "unknown argument(s) --drian" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert rows(db, "SELECT count(*) FROM hooks")[0][0] == 1

@@ -380,7 +380,8 @@ def _complete_start(con, session_id: int, event: HookEvent, now_ms: int) -> int 
 
 
 def main(argv: list[str]) -> int:
-    """`pmdata hook [--db PATH]` reads stdin, records, always exits 0.
+    """`pmdata hook [--db PATH]` reads stdin, records, exits 0 (1 after a typo in its own
+    arguments: the event is still recorded, and Claude Code shows the line without blocking).
     `pmdata hook --drain [--db PATH]` records what the spool holds, says what it did on stderr,
     and exits 1 when events are still waiting."""
     environ = dict(os.environ)
@@ -404,6 +405,7 @@ def main(argv: list[str]) -> int:
             print(f"pmdata hook: {message}", file=sys.stderr)
             return 2
         recorder.log(message)  # the event still counts: a typo in settings.json loses nothing
+        print(f"pmdata hook: {message}", file=sys.stderr)
     if drain_only:
         try:
             report = recorder.drain()
@@ -424,4 +426,5 @@ def main(argv: list[str]) -> int:
         recorder.handle(raw)
     except Exception as exc:  # never in the agent's way, whatever happens
         recorder.log(f"error: {type(exc).__name__}: {exc}")
-    return 0
+    # Never 2: Claude Code reads exit 2 from a PreToolUse hook as "block this tool call".
+    return 1 if unknown else 0
