@@ -13,10 +13,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
+# The suite shares two cores with a server and a browser: a page that draws in 1 s alone can
+# take several under load. Expectations wait on their condition up to this long, never longer.
+expect.set_options(timeout=15_000)
 SCREENSHOTS = ROOT / "screenshots"
 
 
