@@ -35,6 +35,17 @@ def opened(page: str, **params) -> AppTest:
     return open_page(page, timeout=120, **params)
 
 
+def reopened(at: AppTest, **item) -> AppTest:
+    """The same session going to another item of the page (as a link inside it does): one run,
+    not a new session's two."""
+    for key in ("change", "spec", "change_tab", "failure", "session", "form"):
+        at.query_params.pop(key, None)
+    at.query_params.update(item)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def shown_text(at: AppTest) -> list[str]:
     texts = []
     for kind in ("title", "subheader", "header", "markdown", "caption", "info", "warning"):
@@ -58,8 +69,9 @@ def test_every_page_serves_real_data_without_raw_values(real, page):
 @pytest.mark.parametrize("repo", REPOS)
 def test_every_change_of_every_real_tree_shows_its_proposal_as_written(real, repo):
     tree = OpenSpecTree(real_site.TREES / repo / "openspec")
+    at = opened(PAGES[1], project=repo)
     for change in sorted(tree.change_ids(include_dot=False)):
-        at = opened(PAGES[1], project=repo, change=change)
+        at = reopened(at, change=change)
         assert raw_values(at) == [], change
         proposal = tree.changes_dir / change / "proposal.md"
         if proposal.is_file():
@@ -73,17 +85,22 @@ def test_every_change_of_every_real_tree_shows_its_proposal_as_written(real, rep
 @pytest.mark.parametrize("repo", REPOS)
 def test_every_spec_of_every_real_tree_opens(real, repo):
     tree = OpenSpecTree(real_site.TREES / repo / "openspec")
+    at = opened(PAGES[1], project=repo)
     for spec in sorted(s["id"] for s in tree.list_specs()):
-        at = opened(PAGES[1], project=repo, spec=spec)
+        at = reopened(at, spec=spec)
         assert raw_values(at) == [], spec
 
 
 def test_every_failure_and_session_opens(real):
+    at = opened(PAGES[2], project="shop")
     for (failure,) in rows(real, "SELECT id FROM test_failures"):
-        at = opened(PAGES[2], project="shop", failure=str(failure))
+        at = reopened(at, failure=str(failure))
+        assert any("Run history" in t for t in shown_text(at)), failure  # its page, not a list
         assert raw_values(at) == [], failure
+    at = opened(PAGES[3])
     for (session,) in rows(real, "SELECT id FROM sessions"):
-        at = opened(PAGES[3], session=str(session))
+        at = reopened(at, session=str(session))
+        assert any(t.startswith(f"Session {session} ") for t in shown_text(at)), session
         assert raw_values(at) == [], session
 
 

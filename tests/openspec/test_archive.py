@@ -33,30 +33,49 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("repo", REPOS)
 def test_archive_matches_the_cli_byte_for_byte(repo, tmp_path):
     """Against the CLI's own archives of the same changes (tests/openspec/archive_oracle.py
-    recorded them): every file and folder added, changed and removed, to the byte."""
+    recorded them): every file and folder added, changed and removed, to the byte. One copy of
+    the tree serves every change: after each archive, what it touched is put back."""
     source = FIXTURES / repo / "openspec"
     oracle = json.loads(archive_oracle.oracle_file(repo).read_text())
     changes = sorted(OpenSpecTree(source).change_ids(include_dot=False))
     assert changes == sorted(oracle), "the fixture tree and its recorded archives disagree"
+    ours = tmp_path / "openspec"
+    shutil.copytree(source, ours, symlinks=True)
+    before = archive_oracle.files(ours)
     archived = refused = 0
     for change_id in changes:
-        ours = tmp_path / change_id / "openspec"
-        shutil.copytree(source, ours, symlinks=True)
-        before, today = archive_oracle.files(ours), date.today()
+        today = date.today()
         try:
             archive_change(ours, change_id, accept_open_tasks=True)
         except ArchiveRefused as exc:
             assert oracle[change_id] is None, f"{change_id}: we refused what the CLI did: {exc}"
             assert archive_oracle.files(ours) == before, f"{change_id}: a refusal changed the tree"
             refused += 1
-        else:
-            assert oracle[change_id] is not None, f"{change_id}: the CLI refused it"
-            done = archive_oracle.effect(before, archive_oracle.files(ours), today)
-            assert done == oracle[change_id], change_id
-            archived += 1
-        shutil.rmtree(tmp_path / change_id)
+            continue
+        assert oracle[change_id] is not None, f"{change_id}: the CLI refused it"
+        after = archive_oracle.files(ours)
+        assert archive_oracle.effect(before, after, today) == oracle[change_id], change_id
+        put_back(ours, source, before, after)
+        assert archive_oracle.files(ours) == before, f"{change_id}: the tree was not put back"
+        archived += 1
     assert archived + refused >= 1
     print(f"{repo}: {archived} archived identically, {refused} refused by both")
+
+
+def put_back(tree: Path, source: Path, before: dict[str, str], after: dict[str, str]) -> None:
+    """Undo an archive on `tree` from the untouched `source`: what it added goes, what it
+    changed or removed comes back."""
+    for rel in sorted((p for p in after if p not in before), reverse=True):  # deepest first
+        path = tree / rel
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()
+        else:
+            path.unlink()
+    for rel in sorted(p for p in before if after.get(p) != before[p]):  # parents first
+        if before[rel] == "/":
+            (tree / rel).mkdir(exist_ok=True)
+        else:
+            shutil.copy2(source / rel, tree / rel)
 
 
 def make_project(tmp_path: Path) -> Path:
