@@ -79,9 +79,14 @@ def forms(d, attempts: pd.DataFrame) -> None:
     latest = attempts.iloc[0]
     with st.form("attempt", enter_to_submit=False):
         st.markdown(f"Attempt {int(latest['attempt_id'])} is **{latest['status']}**.")
-        status = st.selectbox("Status", STATUSES, index=STATUSES.index(latest["status"]))
-        fix = st.text_area("Fix description", value=latest["fix_description"] or "")
-        pr = st.text_input("PR link", value=latest["pr_url"] or "")
+        of = int(latest["attempt_id"])  # keyed by attempt: a newer one starts from its values
+        status = st.selectbox(
+            "Status", STATUSES, index=STATUSES.index(latest["status"]), key=f"attempt-status-{of}"
+        )
+        fix = st.text_area(
+            "Fix description", value=latest["fix_description"] or "", key=f"attempt-fix-{of}"
+        )
+        pr = st.text_input("PR link", value=latest["pr_url"] or "", key=f"attempt-pr-{of}")
         if st.form_submit_button("Update attempt"):
             try:
                 update_attempt(

@@ -116,9 +116,15 @@ def forms(d, group, attempts) -> None:
     with remediate:
         remediation.forms(d, attempts)
     with override, st.form("override", enter_to_submit=False):
-        decision = st.selectbox("Decision", DECISIONS, index=DECISIONS.index(d["decision"]))
-        priority = st.slider("Priority", 1, 5, int(d["priority"]))
-        rationale = st.text_area("Rationale", value="" if not d["decided_by"] else d["rationale"])
+        # Keyed by failure: another failure's page starts from its own values.
+        of = int(d["failure_id"])
+        decision = st.selectbox(
+            "Decision", DECISIONS, index=DECISIONS.index(d["decision"]), key=f"decision-{of}"
+        )
+        priority = st.slider("Priority", 1, 5, int(d["priority"]), key=f"priority-{of}")
+        rationale = st.text_area(
+            "Rationale", value="" if not d["decided_by"] else d["rationale"], key=f"rationale-{of}"
+        )
         if st.form_submit_button("Save decision", type="primary"):
             try:
                 service.override(

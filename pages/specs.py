@@ -211,16 +211,16 @@ def create_form(project) -> None:
         st.expander("New proposal", icon=":material/add:"),
         st.form("create_proposal", clear_on_submit=False, enter_to_submit=False),
     ):
-        title = st.text_input("Title")
-        why = st.text_area("Why")
-        what = st.text_area("What changes (one per line)")
+        title = st.text_input("Title", key="new_title")
+        why = st.text_area("Why", key="new_why")
+        what = st.text_area("What changes (one per line)", key="new_what")
         st.caption("A change adds at least one requirement, with a scenario, to a capability.")
-        capability = st.text_input("Capability", placeholder="e.g. checkout")
-        requirement = st.text_input("Requirement name")
-        text = st.text_input("Requirement (use SHALL)")
-        scenario = st.text_input("Scenario")
-        when = st.text_input("WHEN")
-        then = st.text_input("THEN")
+        capability = st.text_input("Capability", placeholder="e.g. checkout", key="new_capability")
+        requirement = st.text_input("Requirement name", key="new_requirement")
+        text = st.text_input("Requirement (use SHALL)", key="new_text")
+        scenario = st.text_input("Scenario", key="new_scenario")
+        when = st.text_input("WHEN", key="new_when")
+        then = st.text_input("THEN", key="new_then")
         if st.form_submit_button("Create proposal", type="primary"):
             fields = {
                 "Title": title, "Why": why, "What changes": what, "Capability": capability,

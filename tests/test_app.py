@@ -221,8 +221,8 @@ def test_a_failure_permalink_and_the_override_form(demo):
     at = open_page(PAGES[2], project="storefront", failure=str(failure_id))
     assert any("Why (classifier)" in m.value for m in at.markdown)
     before = rows(db, "SELECT * FROM error_triage WHERE test_failure_id != ?", failure_id)
-    next(s for s in at.selectbox if s.label == "Decision").select("ignore")
-    at.text_area[0].input("known upstream outage")
+    at.selectbox(key=f"decision-{failure_id}").select("ignore")
+    at.text_area(key=f"rationale-{failure_id}").input("known upstream outage")
     at.button(key="FormSubmitter:override-Save decision").click().run()
     assert not at.exception
     [(decision, rationale, who)] = rows(
@@ -247,25 +247,23 @@ def test_a_failure_of_another_project_is_not_shown_under_this_one(demo):
 
 def test_create_a_proposal_from_the_specs_page(demo):
     at = open_page(PAGES[1], project="notes-app")
-    form = {t.label: t for t in at.text_input}
-    form["Title"].input("Add dark mode")
-    at.text_area[0].input("People read notes at night and the white page hurts.")
-    at.text_area[1].input("Add a dark theme\nRemember the choice")
+    at.text_input(key="new_title").input("Add dark mode")
+    at.text_area(key="new_why").input("People read notes at night and the white page hurts.")
+    at.text_area(key="new_what").input("Add a dark theme\nRemember the choice")
     submit = "FormSubmitter:create_proposal-Create proposal"
     at.button(key=submit).click().run()
     assert at.error[0].value == (
         "Fill in: Capability, Requirement name, Requirement, Scenario, WHEN, THEN."
     )
-    form = {t.label: t for t in at.text_input}  # this run's widgets
-    for label, value in {
-        "Capability": "theme",
-        "Requirement name": "Dark theme",
-        "Requirement (use SHALL)": "The app SHALL offer a dark theme.",
-        "Scenario": "At night",
-        "WHEN": "a person picks dark",
-        "THEN": "pages turn dark",
+    for key, value in {
+        "new_capability": "theme",
+        "new_requirement": "Dark theme",
+        "new_text": "The app SHALL offer a dark theme.",
+        "new_scenario": "At night",
+        "new_when": "a person picks dark",
+        "new_then": "pages turn dark",
     }.items():
-        form[label].input(value)
+        at.text_input(key=key).input(value)
     at.button(key=submit).click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     tree = OpenSpecTree(demo / "projects" / "notes-app" / "openspec")
@@ -483,9 +481,9 @@ def test_start_and_update_a_remediation_from_a_failure(demo):
     assert status == "pending" and session_type == "error_remediation"
     # The work item names the failure by the id in the page's own URL.
     assert any(c.value == f"PMDASH_WORK_ITEM=error:{failure} claude" for c in at.code)
-    next(s for s in at.selectbox if s.label == "Status").select("fixed")
-    next(t for t in at.text_area if t.label == "Fix description").input("Awaited the toast")
-    next(t for t in at.text_input if t.label == "PR link").input("https://git.home.arpa/pr/7")
+    at.selectbox(key=f"attempt-status-{attempt_id}").select("fixed")
+    at.text_area(key=f"attempt-fix-{attempt_id}").input("Awaited the toast")
+    at.text_input(key=f"attempt-pr-{attempt_id}").input("https://git.home.arpa/pr/7")
     at.button(key="FormSubmitter:attempt-Update attempt").click().run()
     assert not at.exception
     assert rows(
