@@ -79,6 +79,8 @@ class ProjectIndex:
         # The background work holds the interpreter lock in turns with the page threads: it
         # starts only this long after the index, so a server's first page has the process.
         self._quiet_until = time.monotonic() + startup_grace
+        self._grace_over = threading.Event()  # set early by end_grace()
+        self.in_grace = threading.Event()  # the worker is waiting out the grace (for tests)
         self._validating: set[Path] = set()
         self._validation_failed: dict[Path, int] = {}  # tree -> the generation that failed
         if self.watcher:
@@ -225,7 +227,14 @@ class ProjectIndex:
             self._background().submit(self._validate, project)
 
     def _after_startup(self) -> None:
-        time.sleep(max(self._quiet_until - time.monotonic(), 0))
+        left = self._quiet_until - time.monotonic()
+        if left > 0 and not self._grace_over.is_set():
+            self.in_grace.set()
+            self._grace_over.wait(left)
+
+    def end_grace(self) -> None:
+        """Start the background work now rather than when the start-up grace runs out."""
+        self._grace_over.set()
 
     def _background(self) -> ThreadPoolExecutor:
         """One worker thread for what no page view should wait on (watching, warming,
@@ -274,6 +283,7 @@ class ProjectIndex:
         return tuple((p.name, self.cache.generation(p.openspec_path)) for p in self.projects())
 
     def close(self) -> None:
+        self._grace_over.set()  # a worker waiting out the grace ends now
         if self.watcher:
             self.watcher.stop()
         if self._worker:

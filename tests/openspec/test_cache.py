@@ -1,5 +1,3 @@
-import time
-
 import pytest
 
 from pmdata.openspec.cache import TreeCache, TreeWatcher
@@ -236,11 +234,12 @@ def test_start_up_work_waits_for_the_grace_period(tmp_path):
     from pmdata.openspec.index import ProjectIndex
 
     make_change(tmp_path / "shop", "a")
-    index = ProjectIndex([tmp_path], rescan_seconds=3600, startup_grace=0.5)
+    index = ProjectIndex([tmp_path], rescan_seconds=3600, startup_grace=3600)
     try:
         index.warm_later()
-        time.sleep(0.2)
+        assert index.in_grace.wait(10)  # the worker has started, and waits out the grace
         assert index.watcher.watched == [] and index.cache.misses == 0
+        index.end_grace()
         assert index.settle()
         assert index.watcher.watched == [(tmp_path / "shop" / "openspec").resolve()]
         assert index.cache.peek(index.project("shop").openspec_path, "summaries") is not None
