@@ -64,7 +64,7 @@ def work_view():
                 "last_seen",
             ]
         )
-    if readers.index().validating():  # this view reruns every 5 s: the verdicts fill in
+    if readers.index().validating():  # the page reruns when they land (live, trees=True)
         st.caption(
             ":material/hourglass_top: Validating changes in the background: an invalid change "
             "moves up one priority when its verdict is in."

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "pmdata"
-MAX_LINES = 450
+MAX_LINES = 400  # "no module over ~400 lines" (issue 14)
 # Over the line, each to be split by concern: the test would hold them where they are, so none
 # grows while it waits, and no other module joins them. None is, today.
 WAITING_TO_BE_SPLIT: dict[str, int] = {}

@@ -23,11 +23,16 @@ FLAGS = {
     "validate-strict.json": ["--strict"],
     "validate-archived.json": ["--archived"],
 }
-
-
-def test_every_repo_has_a_validate_oracle():
-    assert {repo for repo, _ in ORACLES} == set(REPOS)
-    assert len(ORACLES) >= 10
+# What the comparison stands on, checked as it is collected: every tree has the CLI's verdicts,
+# and they hold many kinds of finding (so matching them is not matching "all valid").
+assert {repo for repo, _ in ORACLES} == set(REPOS) and len(ORACLES) >= 10, "oracles missing"
+_KINDS = {
+    (i["level"], i["message"][:25])
+    for repo, name in ORACLES
+    for item in json.loads((FIXTURES / repo / "oracle" / name).read_text())["items"]
+    for i in item["issues"]
+}
+assert len(_KINDS) >= 12, f"the validate oracles hold only {len(_KINDS)} kinds of finding"
 
 
 @pytest.mark.parametrize(("repo", "oracle_file"), ORACLES)
@@ -46,14 +51,6 @@ def test_validate_matches_cli(repo, oracle_file, capsys):
         assert mine == theirs, mine["id"]
     assert ours["summary"] == want["summary"]
     assert code == (0 if want["summary"]["totals"]["failed"] == 0 else 1)
-
-
-def test_the_oracle_exercises_many_kinds_of_finding():
-    kinds = set()
-    for repo, name in ORACLES:
-        for item in json.loads((FIXTURES / repo / "oracle" / name).read_text())["items"]:
-            kinds |= {(i["level"], i["message"][:25]) for i in item["issues"]}
-    assert len(kinds) >= 12
 
 
 SPEC = """# auth Specification

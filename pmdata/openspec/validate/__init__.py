@@ -15,11 +15,8 @@ from pmdata.openspec.tree import (
     locale_key,
     read_text,
 )
-from pmdata.openspec.validate.change_rules import (
-    skip_specs_marker,
-    unread_delta_files,
-    validate_change,
-)
+from pmdata.openspec.validate.change_context import skip_specs_marker, unread_delta_files
+from pmdata.openspec.validate.change_rules import validate_change
 from pmdata.openspec.validate.issues import Issue, report
 from pmdata.openspec.validate.spec_rules import validate_spec_text
 
