@@ -14,6 +14,9 @@ Heuristics on top:
   feature is planned work whatever the history says).
 - SETUP_TEARDOWN: the failure is in beforeEach/afterAll/global setup/fixtures → one_off_fix (the
   harness, not the product), except for PERSISTENT or NOT_IMPLEMENTED, whose confidence drops.
+- ENVIRONMENT: the error is the machine's, not the product's (ECONNREFUSED, ENOTFOUND,
+  EADDRINUSE, a closed connection, a missing file, net::ERR_...) → one_off_fix whatever the
+  history (fix the environment or the harness once), unless the feature is missing.
 - E2E_PATH: the test path holds `e2e` or `integration` → priority +1; it settles the "(none)"
   case as needs_spec, and only nudges confidence elsewhere (most Playwright tests are e2e).
 - PRIOR_DECISION: a person already decided this test with this error fingerprint → that decision
@@ -40,6 +43,12 @@ _SETUP = re.compile(
     re.I,
 )
 _SETUP_WORDS = ("before", "after", "global", "fixture", "setup", "teardown")
+# Node's and Chromium's words for a machine that is not ready: a database not listening, a
+# name that does not resolve, a port taken, a file the runner lacks.
+_ENVIRONMENT = re.compile(
+    r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EADDRINUSE|EHOSTUNREACH|ENOENT)\b"
+    r"|net::ERR_[A-Z_]+|Connection is closed|getaddrinfo"
+)
 _E2E = re.compile(r"(^|[/\\._-])(e2e|integration)([/\\._-]|$)", re.I)
 
 
@@ -112,20 +121,22 @@ def classify(
     # (ids, timings): with those zeroed, most failures hit the cache (a stack trace repeats
     # as it is, run after run).
     error = zeroed_error if zeroed_error is not None else zero_digits(failure.error or "")
-    not_implemented, setup = message_facts(error, failure.stack or "")
+    not_implemented, setup, environment = message_facts(error, failure.stack or "")
     e2e = is_e2e_test(failure.test_file, failure.test_name)
-    return decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
+    return decide(history, not_implemented, setup, e2e, thresholds, prior_decision, environment)
 
 
 @lru_cache(maxsize=65536)
-def message_facts(error: str, stack: str) -> tuple[bool, bool]:
-    """Whether the message says the feature is missing, and whether the failure is in setup or
-    teardown code (`error` may have its digits zeroed: neither fact reads them). Cheap substring
-    tests first: the regexes run only where they could match."""
+def message_facts(error: str, stack: str) -> tuple[bool, bool, str]:
+    """Whether the message says the feature is missing, whether the failure is in setup or
+    teardown code, and the machine's error it names if any ("ECONNREFUSED"; `error` may have
+    its digits zeroed: none of these reads them). Cheap substring tests first: the regexes run
+    only where they could match."""
     text = f"{error}\n{stack}".lower()
     not_implemented = "not " in text[: len(error)] and bool(_NOT_IMPLEMENTED.search(error))
     setup = any(k in text for k in _SETUP_WORDS) and bool(_SETUP.search(text))
-    return not_implemented, setup
+    found = _ENVIRONMENT.search(error) if ("E" in error or "onnect" in error) else None
+    return not_implemented, setup, found[0] if found else ""
 
 
 @lru_cache(maxsize=65536)  # the facts above take few distinct values across many failures
@@ -136,6 +147,7 @@ def decide(
     e2e: bool,
     thresholds: Thresholds,
     prior_decision: str | None,
+    environment: str = "",
 ) -> Suggestion:
     """The rules in the seed design's order over a test's history, then the heuristics over its
     failure's facts (`message_facts`, `is_e2e_test`), then what a person decided before."""
@@ -203,6 +215,14 @@ def decide(
             parts.append("SETUP_TEARDOWN: it fails in setup/teardown code; fix the harness")
             decision, priority = ONE_OFF_FIX, min(priority, 3)
             confidence = max(confidence, 0.65)
+    if environment and not not_implemented:
+        rules.append("ENVIRONMENT")
+        parts.append(
+            f"ENVIRONMENT: the error is {environment}, the machine's or the harness's and not "
+            "the product's; fix it once"
+        )
+        decision, priority = ONE_OFF_FIX, min(priority, 3)
+        confidence = max(confidence, 0.75)
     if e2e:
         rules.append("E2E_PATH")
         priority = min(priority + 1, 5)

@@ -113,9 +113,11 @@ def classify_rows(
         key, history, e2e = facts
         zeroed = zero_digits(error or "")  # once: the fingerprint and the rules both key on it
         print_ = fingerprint_of_zeroed(zeroed)
-        not_implemented, setup = message_facts(zeroed, stack or "")
+        not_implemented, setup, environment = message_facts(zeroed, stack or "")
         prior_decision = prior.get((*key, print_)) if prior else None
-        suggestion = decide(history, not_implemented, setup, e2e, thresholds, prior_decision)
+        suggestion = decide(
+            history, not_implemented, setup, e2e, thresholds, prior_decision, environment
+        )
         out.append(ClassifiedFailure(int(failure_id), key, print_, suggestion))
     return out
 

@@ -137,3 +137,34 @@ def test_every_rule_that_fired_is_named_in_one_sentence():
         assert rule in s.rationale
     assert s.rationale.count(".") >= 1 and s.rationale.endswith(".")
     assert "\n" not in s.rationale
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "Error: connect ECONNREFUSED 127.0.0.1:5432",  # a database not listening, in beforeEach
+        "Error: getaddrinfo ENOTFOUND api.internal",
+        "Error: listen EADDRINUSE: address already in use :::3000",
+        "Error: Connection is closed.",
+        "Error: ENOENT: no such file or directory, open 'fixtures/users.json'",
+        "page.goto: net::ERR_CONNECTION_REFUSED at http://localhost:3000/",
+    ],
+)
+def test_the_machine_failing_is_a_one_off_fix_whatever_the_history(error):
+    """Flaky, recurring or persistent: a person fixes the environment or the harness once; the
+    rationale names the machine's error."""
+    for history in (h(3, flaky=1), h(4), h(6, consecutive=6)):
+        s = classify(history, Failure("checkout", "tests/checkout.spec.ts", error))
+        assert s.decision == "one_off_fix" and "ENVIRONMENT" in s.rules, (error, history)
+        assert "ENVIRONMENT: the error is " in s.rationale
+
+
+def test_the_machine_failing_does_not_hide_a_missing_feature():
+    s = classify(h(1), Failure("pay", "a.ts", "Error: ECONNREFUSED: payments not implemented yet"))
+    assert s.decision == "needs_spec" and "ENVIRONMENT" not in s.rules
+
+
+def test_a_product_error_mentioning_no_machine_error_is_left_to_the_history():
+    failure = Failure("total", "a.ts", "expect(locator).toHaveText(expected)")
+    s = classify(h(6, consecutive=6), failure)
+    assert s.decision == "needs_spec" and "ENVIRONMENT" not in s.rules
