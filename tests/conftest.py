@@ -83,3 +83,22 @@ def wait_for(condition, seconds: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+@pytest.fixture(scope="module")
+def real_site_db(tmp_path_factory) -> Path:
+    """The database of the real site (tests/real_site.py), built once per module."""
+    from tests import real_site
+
+    return real_site.build(tmp_path_factory.mktemp("real"))
+
+
+@pytest.fixture
+def real(real_site_db, tmp_path, monkeypatch) -> Path:
+    """The app served from the real site: the fixture trees as project roots, the filled
+    homelab database."""
+    from tests import real_site
+    from tests.test_app import serve_from
+
+    serve_from(monkeypatch, tmp_path, real_site_db, real_site.TREES)
+    return real_site_db

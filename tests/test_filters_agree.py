@@ -10,8 +10,7 @@ import plotly.io as pio
 import pytest
 
 from pmdata.work import in_words
-from tests import real_site
-from tests.test_app import PAGES, open_page, serve_from, served_like_a_running_server  # noqa: F401
+from tests.test_app import PAGES, open_page, served_like_a_running_server  # noqa: F401
 
 # (project, status, dates, search): each filter alone and with the others, on the days the
 # fixture reports ran (24 Nov 2026) and after them (when only sessions and specs moved).
@@ -26,17 +25,6 @@ COMBINATIONS = [
     {"project": "shop", "status": ["needs_spec", "finished"], "q": "price"},
 ]
 IDS = ["-".join(f"{k}={v}" for k, v in c.items()) or "none" for c in COMBINATIONS]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return real_site.build(tmp_path_factory.mktemp("real"))
-
-
-@pytest.fixture
-def real(site, tmp_path, monkeypatch):
-    serve_from(monkeypatch, tmp_path, site, real_site.TREES)
-    return site
 
 
 def wanted(filters: dict, vocabulary) -> set[str]:

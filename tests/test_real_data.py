@@ -11,23 +11,12 @@ from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecTree, read_text
 from tests import real_site
 from tests.conftest import rows
-from tests.test_app import PAGES, open_page, serve_from, served_like_a_running_server  # noqa: F401
+from tests.test_app import PAGES, open_page, served_like_a_running_server  # noqa: F401
 
 # A raw value as pmdash would print it: a whole text, or one field of a "a · b" or "x: y" line;
 # not the word "None" in a sentence someone wrote in a proposal.
 RAW = re.compile(r"(^|[:·(,]\s)(None|nan|NaN|NaT|<NA>)(\s*$|\s*[·),])|\{'|Traceback|could not draw")
 REPOS = sorted(p.name for p in real_site.TREES.iterdir() if (p / "openspec").is_dir())
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return real_site.build(tmp_path_factory.mktemp("real"))
-
-
-@pytest.fixture
-def real(site, tmp_path, monkeypatch):
-    serve_from(monkeypatch, tmp_path, site, real_site.TREES)
-    return site
 
 
 def opened(page: str, **params) -> AppTest:
