@@ -18,6 +18,7 @@ CLASS_COLORS = {
     "FLAKY": "#f2b447",
     "RECURRING": "#e8743b",
     "PERSISTENT": "#c0392b",
+    "RECOVERED": "#59a14f",
 }
 # Tools share one qualitative palette, assigned by name, so Bash is the same colour everywhere.
 _TOOL_PALETTE = px.colors.qualitative.Safe

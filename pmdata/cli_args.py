@@ -249,6 +249,11 @@ def _triage(sub, db_json) -> None:
     a.add_argument("--failure", type=int, help="one failure (default: every failure)")
 
     action("agreement", "how often people kept the suggestion", "pmdata triage agreement")
+    action(
+        "tune",
+        "replay people's decisions: which threshold change would raise agreement (none applied)",
+        "pmdata triage tune",
+    )
 
     own = dict.fromkeys(["failure", "decision", "rationale", "priority", "by"], 1)
     a = action(

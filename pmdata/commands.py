@@ -177,9 +177,9 @@ def cmd_ingest_playwright(args: argparse.Namespace) -> int:
 
 def _classify_on_arrival(args: argparse.Namespace, db: Path) -> None:
     """A report's failures get their suggestions as it lands: no separate `triage run`."""
-    from pmdata.triage.service import run_triage, thresholds_from
+    from pmdata.triage.service import classify_on_arrival, thresholds_from
 
-    done = run_triage(db, thresholds_from(_settings(args)))
+    done = classify_on_arrival(db, thresholds_from(_settings(args)), args.workflow or args.project)
     print(f"classified {done['classified']} new failure(s): suggestions are on the Errors page")
 
 
@@ -370,6 +370,12 @@ def cmd_triage(args: argparse.Namespace) -> int:
                         f"{r['failure_id']:>8} {r['decision']:12} p{r['priority']} "
                         f"{r['test_name']}\n         {r['rationale']}"
                     )
+            return 0
+        if args.action == "tune":
+            from pmdata.triage.tune import tune
+
+            tuning = tune(analytics, thresholds)
+            print("\n".join(tuning.lines()))
             return 0
         frame = service.agreement(analytics)
         if args.json:

@@ -53,7 +53,12 @@ class Settings(BaseModel):
         3, ge=2, description="Triage: this many failures of one test is RECURRING."
     )
     flaky_flips: int = Field(
-        2, ge=1, description="Triage: this many pass/fail flips (or one pass on retry) is FLAKY."
+        4, ge=1, description="Triage: this many pass/fail flips (or one pass on retry) is FLAKY."
+    )
+    recovered_after: int = Field(
+        5,
+        ge=1,
+        description="Triage: this many passing runs since the last failure is RECOVERED (ignore).",
     )
     password: str | None = Field(
         None, description="A shared password guarding the dashboard (best kept in secrets.toml)."

@@ -4,7 +4,8 @@
 -- A failure's history class as the classifier named it in its triage row's suggested_rules
 -- (pmdata.triage.rules.CLASSES, strongest first); UNTRIAGED when it has no triage row.
 CREATE OR REPLACE TEMP MACRO history_class(rules, triaged) AS
-    CASE WHEN rules LIKE '%PERSISTENT%' THEN 'PERSISTENT'
+    CASE WHEN rules LIKE '%RECOVERED%' THEN 'RECOVERED'
+         WHEN rules LIKE '%PERSISTENT%' THEN 'PERSISTENT'
          WHEN rules LIKE '%RECURRING%' THEN 'RECURRING'
          WHEN rules LIKE '%FLAKY%' THEN 'FLAKY'
          WHEN rules LIKE '%NEW%' THEN 'NEW'

@@ -1,12 +1,12 @@
 -- name: person_decisions
--- about: The latest decision a person made per test and error fingerprint (the classifier repeats it).
+-- about: The latest decision a person made per project and error fingerprint (root cause), with who made it, when and why: the classifier suggests it again for new failures of that cause.
 -- reads: error_triage, reports, test_failures
-SELECT workflow_name, test_file, test_name, fingerprint, decision
+SELECT project, fingerprint, decision, decided_by, decided_at, rationale
 FROM (
-    SELECT r.workflow_name, COALESCE(f.test_file, '') AS test_file, f.test_name, t.fingerprint,
-           t.decision,
+    SELECT COALESCE(r.project, r.workflow_name) AS project, t.fingerprint, t.decision,
+           t.decided_by, t.decided_at, t.rationale,
            ROW_NUMBER() OVER (
-               PARTITION BY r.workflow_name, COALESCE(f.test_file, ''), f.test_name, t.fingerprint
+               PARTITION BY COALESCE(r.project, r.workflow_name), t.fingerprint
                ORDER BY t.decided_at DESC, t.id DESC
            ) AS newest
     FROM error_triage t

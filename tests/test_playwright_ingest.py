@@ -30,7 +30,8 @@ def counts(db):
 def test_six_real_runs_give_the_rows_a_person_expects(db):
     for path in REPORTS:
         ingest_report(db, path, "shop", "shop-e2e")
-    assert counts(db) == {"reports": 6, "test_failures": 15, "test_results": 42, "projects": 1}
+    # 15 failed runs and 3 first attempts that failed before their retry passed.
+    assert counts(db) == {"reports": 6, "test_failures": 18, "test_results": 42, "projects": 1}
     runs = rows(
         db,
         "SELECT run_number, total_tests, passed, failed, skipped, flaky, status"
@@ -38,7 +39,12 @@ def test_six_real_runs_give_the_rows_a_person_expects(db):
     )
     assert runs[0] == (1, 7, 4, 2, 1, 0, "mixed")
     assert runs[3] == (4, 7, 3, 3, 1, 1, "mixed")  # a timeout and a flaky retry
-    names = {n for (n,) in rows(db, "SELECT DISTINCT test_name FROM test_failures")}
+    names = {
+        n
+        for (n,) in rows(
+            db, "SELECT DISTINCT test_name FROM test_failures WHERE outcome = 'failed'"
+        )
+    }
     assert names == {
         "cart › buying › shows price total",
         "cart › slow checkout",
@@ -58,13 +64,13 @@ def test_six_real_runs_give_the_rows_a_person_expects(db):
         "SELECT count(*) FROM test_results WHERE outcome = 'flaky'"
         " AND test_name = 'cart › search box focus'",
     )[0][0]
-    assert flaky == 3  # runs 2, 4 and 6: failed then passed on retry — not a failure row
-    assert (
-        rows(db, "SELECT count(*) FROM test_failures WHERE test_name = 'cart › search box focus'")[
-            0
-        ][0]
-        == 0
-    )
+    assert flaky == 3  # runs 2, 4 and 6: failed then passed on retry
+    # Each keeps its first attempt's error, for triage (a race to fix), marked flaky.
+    assert rows(
+        db,
+        "SELECT outcome, final_status, failed_in, error FROM test_failures"
+        " WHERE test_name = 'cart › search box focus' LIMIT 1",
+    ) == [("flaky", "failed", "test", "Error: Timed out waiting for selector #q after 1200ms")]
     assert rows(db, "SELECT count(*) FROM test_results WHERE outcome = 'skipped'")[0][0] == 6
     started = rows(db, "SELECT created_at FROM reports ORDER BY run_number")
     assert [s for (s,) in started] == sorted(s for (s,) in started)  # report time, not ingest time
@@ -93,7 +99,8 @@ def test_fixture_database_accepts_reports_after_migrate(fixture_db):
     migrate(fixture_db)
     ingest_report(fixture_db, REPORTS[3], "Hook Test Project")
     assert rows(fixture_db, "SELECT count(*) FROM projects")[0][0] == 1  # joined, not created
-    assert rows(fixture_db, "SELECT count(*) FROM test_failures")[0][0] == 3
+    # Three failed tests and a first attempt that failed before its retry passed.
+    assert rows(fixture_db, "SELECT count(*) FROM test_failures")[0][0] == 4
 
 
 def test_ansi_codes_are_removed():
@@ -213,9 +220,9 @@ def test_errors_outside_tests_count_as_global_setup_failures(tmp_path):
 def test_a_report_ingested_from_the_command_line_is_classified_on_arrival(db, capsys):
     code = main(["ingest", "playwright", str(REPORTS[3]), "--project", "shop", "--db", str(db)])
     out = capsys.readouterr().out
-    assert code == 0 and "classified 3 new failure(s)" in out
+    assert code == 0 and "classified 4 new failure(s)" in out and "1 flaky (passed on retry)" in out
     triaged = rows(db, "SELECT count(*) FROM error_triage WHERE suggested_decision IS NOT NULL")
-    assert triaged == [(3,)] == rows(db, "SELECT count(*) FROM test_failures")
+    assert triaged == [(4,)] == rows(db, "SELECT count(*) FROM test_failures")
     # The same report again adds nothing and classifies nothing.
     main(["ingest", "playwright", str(REPORTS[3]), "--project", "shop", "--db", str(db)])
     assert "classified" not in capsys.readouterr().out

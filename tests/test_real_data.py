@@ -109,7 +109,8 @@ def test_all_work_figures_follow_the_search(real):
     narrowed = opened(PAGES[0], q="qa-smoke")
     figures = {m.label: int(m.value) for m in narrowed.metric}
     assert figures["Failing tests"] == 0 and figures["In progress"] + figures["No tasks yet"] <= 1
-    assert {m.label: int(m.value) for m in everything.metric}["Failing tests"] == 3
+    # Three that failed, and "search box focus", which passed on retry: a race to fix.
+    assert {m.label: int(m.value) for m in everything.metric}["Failing tests"] == 4
 
 
 def test_a_status_from_another_page_is_said_not_dropped(real):

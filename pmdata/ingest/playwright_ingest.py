@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ class IngestResult:
     run_number: int | None = None
     attempt: int | None = None
     why_not: str = ""  # for a duplicate: what made it one
+    flaky: int = 0  # tests that failed and then passed on retry (triaged too)
 
     @property
     def duplicate(self) -> bool:
@@ -42,9 +44,10 @@ class IngestResult:
     def describe(self) -> str:
         if self.duplicate:
             return f"{self.path}: {self.run} is already recorded ({self.why_not}); nothing added"
+        flaky = f", {self.flaky} flaky (passed on retry)" if self.flaky else ""
         return (
             f"{self.path}: {self.run} recorded, {self.tests} tests, "
-            f"{self.failures} failure{'s' if self.failures != 1 else ''}"
+            f"{self.failures} failure{'s' if self.failures != 1 else ''}{flaky}"
         )
 
 
@@ -131,7 +134,14 @@ def record_report(
             f"(a missing column: run `pmdata migrate --db {db}`)"
         ) from exc
     return IngestResult(
-        report.path, report_id, len(report.tests), failures, workflow, run_number, attempt
+        report.path,
+        report_id,
+        len(report.tests),
+        failures,
+        workflow,
+        run_number,
+        attempt,
+        flaky=report.count("flaky"),
     )
 
 
@@ -159,7 +169,7 @@ def _write_tests(conn, report: Report, report_id: int, progress: bool) -> int:
                 "created_at": at,
             }
         )
-        if t.outcome == "failed":
+        if t.failing:
             failures.append(
                 {
                     "report_id": report_id,
@@ -171,6 +181,12 @@ def _write_tests(conn, report: Report, report_id: int, progress: bool) -> int:
                     "duration": t.duration,
                     "retries": t.retries,
                     "created_at": at,
+                    "outcome": t.outcome,
+                    "final_status": t.final_status,
+                    "error_location": t.error_location,
+                    "failed_in": t.failed_in or None,
+                    "error_snippet": t.snippet,
+                    "attachments": json.dumps(list(t.attachments)) if t.attachments else None,
                 }
             )
     with tqdm(
@@ -184,7 +200,7 @@ def _write_tests(conn, report: Report, report_id: int, progress: bool) -> int:
                 chunk = rows[start : start + BATCH]
                 conn.execute(insert(table), chunk)
                 bar.update(len(chunk))
-    return len(failures)
+    return report.count("failed")
 
 
 def watch(

@@ -12,12 +12,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pmdata.errors import PmdashError
-from pmdata.ingest.playwright_schema import REPORT, Spec, Suite, Test, first_problem
+from pmdata.ingest.failure_place import SETUP, place, where
+from pmdata.ingest.playwright_schema import REPORT, Result, Spec, Suite, Test, first_problem
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 TITLE_SEPARATOR = " › "  # how Playwright itself prints a title path
 # test.status → the outcome we record per run
 OUTCOMES = {"expected": "passed", "unexpected": "failed", "flaky": "flaky", "skipped": "skipped"}
+# What a test.fail() that passed says: the bug it marks is fixed, the marker is now the bug.
+EXPECTED_TO_FAIL = "Expected to fail, but passed: the test.fail() marker outlived its bug"
 
 
 class ReportError(PmdashError):
@@ -31,11 +34,20 @@ class TestRun:
     line: int | None
     project_name: str
     outcome: str  # passed / failed / flaky / skipped
-    final_status: str  # the last attempt's status: failed, timedOut, ...
+    final_status: str  # the last attempt's status (a failing test's: its error's attempt's)
     duration: int  # ms, all attempts together
     retries: int
-    error: str | None = None
+    error: str | None = None  # failed: the last attempt's; flaky: the first failed attempt's
     stack: str | None = None
+    error_location: str | None = None  # file:line:column, the file relative to the root
+    failed_in: str = ""  # test, hook, fixture, setup, or "" (see failure_place)
+    snippet: str | None = None  # the source lines around the error
+    attachments: tuple[dict, ...] = ()  # the attempt's trace, screenshots, video: name, type, path
+
+    @property
+    def failing(self) -> bool:
+        """Failed, or failed before a retry passed: either way a row for triage."""
+        return self.outcome in ("failed", "flaky")
 
 
 @dataclass
@@ -106,7 +118,7 @@ def _report(path: Path, checked: dict, digest: str) -> Report:
     )
     root = (checked.get("config") or {}).get("rootDir")
     for suite in checked["suites"]:
-        _walk(suite, [], report, top=True)
+        _walk(suite, [], report, top=True, root=root)
     for err in checked.get("errors") or []:
         # Errors outside any test (global setup, a file that fails to load) count as failures.
         loc = err.get("location") or {}
@@ -124,6 +136,9 @@ def _report(path: Path, checked: dict, digest: str) -> Report:
                 retries=0,
                 error=message,
                 stack=strip_ansi(err.get("stack")),
+                error_location=where(loc, root),
+                failed_in=SETUP,
+                snippet=strip_ansi(err.get("snippet")),
             )
         )
     projects = {t.project_name for t in report.tests if t.project_name}
@@ -151,28 +166,22 @@ def _start_time(value: str | None, path: Path) -> int:
         raise ReportError(f"{path}: stats.startTime: not a date: {value!r}") from exc
 
 
-def _walk(suite: Suite, titles: list[str], report: Report, top: bool) -> None:
+def _walk(suite: Suite, titles: list[str], report: Report, top: bool, root: str | None) -> None:
     # The top-level suite is the file; its title is the file name, not a describe block.
     inner = titles if top else [*titles, suite.get("title", "")]
     for spec in suite.get("specs") or []:
         name = TITLE_SEPARATOR.join([t for t in inner if t] + [spec.get("title", "")])
         for test in spec["tests"]:
-            report.tests.append(_test_run(test, spec, name))
+            report.tests.append(_test_run(test, spec, name, root))
     for child in suite.get("suites") or []:
-        _walk(child, inner, report, top=False)
+        _walk(child, inner, report, top=False, root=root)
 
 
-def _test_run(test: Test, spec: Spec, name: str) -> TestRun:
+def _test_run(test: Test, spec: Spec, name: str, root: str | None) -> TestRun:
     results = test.get("results") or []
     last = results[-1] if results else None
     outcome = OUTCOMES[test["status"]]
-    error = stack = None
-    if outcome == "failed":
-        err = (last and (last.get("error") or next(iter(last.get("errors") or []), None))) or {}
-        status = last["status"] if last else "failed"
-        error = strip_ansi(err.get("message")) or f"Test {status}"
-        stack = strip_ansi(err.get("stack"))
-    return TestRun(
+    run = TestRun(
         name=name,
         file=spec.get("file") or "",
         line=spec.get("line"),
@@ -181,6 +190,38 @@ def _test_run(test: Test, spec: Spec, name: str) -> TestRun:
         final_status=last["status"] if last else "skipped",
         duration=int(sum(r.get("duration", 0) for r in results)),
         retries=max(0, len(results) - 1),
-        error=error,
+    )
+    if not run.failing:
+        return run
+    # A flaky test's story is its first failed attempt: what raced before the retry passed.
+    attempt = last
+    if outcome == "flaky":
+        attempt = next((r for r in results if r["status"] != "passed"), last)
+    return _with_error(run, test, spec, attempt, root)
+
+
+def _with_error(
+    run: TestRun, test: Test, spec: Spec, attempt: Result | None, root: str | None
+) -> TestRun:
+    attempt = attempt or {"status": "failed"}
+    err = attempt.get("error") or next(iter(attempt.get("errors") or []), None) or {}
+    status = attempt["status"]
+    message = strip_ansi(err.get("message"))
+    if status == "passed" and any(a.get("type") == "fail" for a in test.get("annotations") or []):
+        message = EXPECTED_TO_FAIL
+    stack = strip_ansi(err.get("stack"))
+    location = err.get("location") or attempt.get("errorLocation")
+    return replace(
+        run,
+        error=message or f"Test {status}",
         stack=stack,
+        final_status=status,
+        error_location=where(location, root),
+        failed_in=place(spec.get("file") or "", spec.get("line"), location, stack),
+        snippet=strip_ansi(err.get("snippet")),
+        attachments=tuple(
+            {"name": a.get("name"), "contentType": a.get("contentType"), "path": a["path"]}
+            for a in attempt.get("attachments") or []
+            if a.get("path")
+        ),
     )

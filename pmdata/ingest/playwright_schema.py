@@ -33,6 +33,18 @@ class TestError(TypedDict, total=False):
     message: StrictStr | None
     stack: StrictStr | None
     location: Location | None
+    snippet: StrictStr | None  # the source lines around `location`
+
+
+class Attachment(TypedDict, total=False):
+    name: StrictStr | None
+    contentType: StrictStr | None
+    path: StrictStr | None  # on the machine that ran the suite; inline bodies are not kept
+
+
+class Annotation(TypedDict, total=False):
+    type: StrictStr | None
+    description: StrictStr | None
 
 
 class Result(TypedDict, total=False):
@@ -40,12 +52,15 @@ class Result(TypedDict, total=False):
     duration: Milliseconds
     error: TestError | None
     errors: list[TestError] | None
+    errorLocation: Location | None
+    attachments: list[Attachment] | None
 
 
 class Test(TypedDict, total=False):
     projectName: StrictStr | None
     status: Required[TestStatus]
     results: list[Result] | None
+    annotations: list[Annotation] | None  # {"type": "fail"}: test.fail(), expected to fail
 
 
 class Spec(TypedDict, total=False):

@@ -92,7 +92,20 @@ def _error_triage(conn: Connection) -> list[str]:
 
 # Columns added after "added_columns" was first applied come with a migration of their own:
 # applied migrations are not run again, so a new column in an old one would never arrive.
-LATER_COLUMNS = {("reports", "run_attempt"): "reports_run_attempt"}
+LATER_COLUMNS = {
+    ("reports", "run_attempt"): "reports_run_attempt",
+    **{
+        ("test_failures", name): "failure_facts"
+        for name in (
+            "outcome",
+            "final_status",
+            "error_location",
+            "failed_in",
+            "error_snippet",
+            "attachments",
+        )
+    },
+}
 
 
 @migration("added_columns")
@@ -143,11 +156,15 @@ def _hook_receipts(conn: Connection) -> list[str]:
     return _create_missing(conn, [schema.hook_receipts])
 
 
+def _later_columns(conn: Connection, name: str) -> list[str]:
+    return _add_columns(
+        conn, [(t, c) for t, c in schema.ADDED_COLUMNS if LATER_COLUMNS.get((t, c.name)) == name]
+    )
+
+
 @migration("reports_run_attempt")
 def _reports_run_attempt(conn: Connection) -> list[str]:
-    return _add_columns(
-        conn, [(t, c) for t, c in schema.ADDED_COLUMNS if (t, c.name) in LATER_COLUMNS]
-    )
+    return _later_columns(conn, "reports_run_attempt")
 
 
 @migration("work_items_name_failures")
@@ -165,6 +182,11 @@ def _work_items_name_failures(conn: Connection) -> list[str]:
         " AND t.assigned_session_id = sessions.id)"
     ).rowcount
     return [f"renamed {renamed} error work items to their failure ids"] if renamed else []
+
+
+@migration("failure_facts")
+def _failure_facts(conn: Connection) -> list[str]:
+    return _later_columns(conn, "failure_facts")
 
 
 def _ensure_record_table(conn: Connection) -> None:

@@ -238,6 +238,15 @@ ADDED_COLUMNS: tuple[tuple[str, Column], ...] = (
     # The CI's attempt at one workflow run (a re-run job): with workflow and run number, what
     # identifies a run, so the same run reported twice is recorded once.
     ("reports", Column("run_attempt", Integer)),
+    # What the triage rules read about a failure beyond its message (pmdata.ingest.failure_place).
+    # `outcome` is NULL or "failed" for a failed test, "flaky" for a first attempt that failed
+    # before a retry passed: work too (fix the race), but not a failed run.
+    ("test_failures", Column("outcome", Text)),
+    ("test_failures", Column("final_status", Text)),
+    ("test_failures", Column("error_location", Text)),
+    ("test_failures", Column("failed_in", Text)),
+    ("test_failures", Column("error_snippet", Text)),
+    ("test_failures", Column("attachments", Text)),  # JSON: [{name, contentType, path}]
 )
 for _table, _column in ADDED_COLUMNS:
     metadata.tables[_table].append_column(_column)

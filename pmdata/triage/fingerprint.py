@@ -1,8 +1,12 @@
 """Error fingerprints: one root cause, one fingerprint, across tests, runs and projects.
 
 The message is normalised the way failure-triage tools do (ANSI codes, times, ids, numbers,
-quoted values and paths out), then its first line and any Playwright `Locator:` line are hashed.
-The test's own name is not part of it: two tests broken by one bug share a fingerprint.
+quoted values and paths out), then its first line and any Playwright `Locator:` line are hashed
+with the place in the code where it broke: the failing line's code (from the report's code
+frame, so a line moved by an edit above keeps its fingerprint), else the file and line of the
+error or of the stack's top frame in the suite's own code. A generic message such as
+`expect(received).toBe(expected)` is thus one cause per assertion, not one for every test. The
+test's own name is not part of it: two tests broken in one shared helper share a fingerprint.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
+
+from pmdata.ingest.failure_place import frames
+from pmdata.triage.facts import failing_code
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 # (pattern, replacement, cheap test for whether it can match at all). Applied in order, the
@@ -106,14 +113,34 @@ def _signature(error: str) -> str:
     return "\n".join(parts)
 
 
-def fingerprint(error: str | None) -> str:
-    """16 hex characters naming the root cause of an error message."""
-    return _hash(signature(error))
+@lru_cache(maxsize=65536)
+def code_place(location: str | None, snippet: str | None, stack: str | None = None) -> str:
+    """Where in the suite's code it broke: `file: code` or `file:line`, "" when unknown.
+    `location` is `file:line:column` as ingest stores it."""
+    file, line = "", ""
+    if location:
+        file, _, rest = location.partition(":")
+        line = rest.partition(":")[0]
+    else:
+        top = frames(stack)
+        if top:
+            file, line = top[0][0], str(top[0][1])
+    # Machines differ in where the checkout lives; a page's URL in its query ("?run=12").
+    file = "/".join(file.split("?")[0].split("#")[0].split("/")[-2:])
+    code, _ = failing_code(snippet)
+    if code:
+        return f"{file}: {' '.join(code.split())}"
+    return f"{file}:{line}" if file and line else file
 
 
-def fingerprint_of_zeroed(zeroed: str) -> str:
+def fingerprint(error: str | None, place: str = "") -> str:
+    """16 hex characters naming the root cause of an error message broken at `place`."""
+    return fingerprint_of_zeroed(zero_digits(error or ""), place)
+
+
+def fingerprint_of_zeroed(zeroed: str, place: str = "") -> str:
     """`fingerprint` of a message already passed through `zero_digits` (a batch does it once)."""
-    return _hash(_signature(zeroed))
+    return _hash(_signature(zeroed) + (f"\n@ {place}" if place else ""))
 
 
 @lru_cache(maxsize=65536)

@@ -1,26 +1,29 @@
-"""The rule classifier: explainable, deterministic suggestions from a test's history.
+"""The rule classifier: explainable, deterministic suggestions from a test's history and state.
 
-Rules in the seed design's order — the first that fires sets the decision, the others that fire
-are named in the rationale and lower the confidence:
+A test's current state comes first, as Trunk and Harness keep it:
+- RECOVERED: it passed the last N runs since it last failed (N = recovered_after, default 5,
+  Harness's un-flake count) → ignore: nothing is broken any more;
+- FLAKY: it passed on retry, or failed on and off (flipped ≥ flaky_flips times), or failed and
+  passed since without N passes yet;
+- BROKEN: it failed its latest run (a streak of persistent_after or more is broken whatever
+  came before: broken beats flaky);
+- HEALTHY: no failure at all (a test that never reaches triage).
 
-1. PERSISTENT  — failed the last N runs in a row (default 5)   → needs_spec,  priority 5, 0.95
-2. RECURRING   — N+ failures (default 3)                        → needs_spec,  priority 4, 0.80
-3. FLAKY       — passed on retry, or pass/fail flips             → pending,     priority 3, 0.70
-4. NEW         — first failure                                   → one_off_fix, priority 2, 0.60
-   (none)      — seen twice, steady                              → pending,     priority 3, 0.50
-
-Heuristics on top:
-- NOT_IMPLEMENTED: the message says "not implemented" / "not supported" → needs_spec (a missing
-  feature is planned work whatever the history says).
-- SETUP_TEARDOWN: the failure is in beforeEach/afterAll/global setup/fixtures → one_off_fix (the
-  harness, not the product), except for PERSISTENT or NOT_IMPLEMENTED, whose confidence drops.
-- ENVIRONMENT: the error is the machine's, not the product's (ECONNREFUSED, ENOTFOUND,
-  EADDRINUSE, a closed connection, a missing file, net::ERR_...) → one_off_fix whatever the
-  history (fix the environment or the harness once), unless the feature is missing.
-- E2E_PATH: the test path holds `e2e` or `integration` → priority +1; it settles the "(none)"
-  case as needs_spec, and only nudges confidence elsewhere (most Playwright tests are e2e).
-- PRIOR_DECISION: a person already decided this test with this error fingerprint → that decision
-  (a human decision wins next time).
+Then what the failure itself says (pmdata.triage.facts), which a person reads before any count:
+1. NOT_IMPLEMENTED — the error says the feature is missing            → needs_spec
+2. ENVIRONMENT     — the machine's error (ECONNREFUSED, ENOTFOUND ...)  → one_off_fix
+3. TEST_BUG        — strict mode, drifted snapshot, fixed sleep, test.fail() passing → one_off_fix
+4. HARNESS         — it failed in a hook, a fixture or global setup     → one_off_fix
+5. VARIED          — a different error nearly every time                → pending (someone looks)
+Then the history:
+6. FLAKY           — the state above                                    → one_off_fix (the race)
+7. PERSISTENT      — failed the last N runs in a row (default 5)        → needs_spec
+8. RECURRING       — N+ failures (default 3)                            → needs_spec
+9. NEW             — first failure                                      → one_off_fix
+   (none)          — seen twice, steady                                 → pending
+E2E_PATH (a path saying e2e/integration) raises the priority by one and settles "(none)" as
+needs_spec. A person's earlier decision on the same root cause (PRIOR_DECISION) wins over all.
+The rule that decides comes first in `rules`; the others that fired are named in the rationale.
 
 Everything here is a pure function of its arguments.
 """
@@ -29,26 +32,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 
+from pmdata.triage.facts import NONE, Facts, facts_of
 from pmdata.triage.fingerprint import zero_digits
-from pmdata.vocabulary import DECISIONS, NEEDS_SPEC, ONE_OFF_FIX, PENDING
+from pmdata.vocabulary import DECISIONS, IGNORE, NEEDS_SPEC, ONE_OFF_FIX, PENDING
 
-CLASSES = ("PERSISTENT", "RECURRING", "FLAKY", "NEW")
+# History classes, strongest first (queries/_macros.sql history_class keeps the same order).
+CLASSES = ("RECOVERED", "PERSISTENT", "RECURRING", "FLAKY", "NEW")
+BROKEN, FLAKY, RECOVERED, HEALTHY = "Broken", "Flaky", "Recovered", "Healthy"
+STATES = (BROKEN, FLAKY, RECOVERED, HEALTHY)
 
-_NOT_IMPLEMENTED = re.compile(r"\bnot (yet )?(implemented|supported)\b", re.I)
-_SETUP = re.compile(
-    r"\b(beforeEach|beforeAll|afterEach|afterAll|global[ -]?setup|global[ -]?teardown|"
-    r"globalSetup|globalTeardown|fixtures?)\b|\bfixture\b",
-    re.I,
-)
-_SETUP_WORDS = ("before", "after", "global", "fixture", "setup", "teardown")
-# Node's and Chromium's words for a machine that is not ready: a database not listening, a
-# name that does not resolve, a port taken, a file the runner lacks.
-_ENVIRONMENT = re.compile(
-    r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EADDRINUSE|EHOSTUNREACH|ENOENT)\b"
-    r"|net::ERR_[A-Z_]+|Connection is closed|getaddrinfo"
-)
 _E2E = re.compile(r"(^|[/\\._-])(e2e|integration)([/\\._-]|$)", re.I)
 
 
@@ -66,7 +61,14 @@ def is_e2e_test(test_file: str | None, test_name: str | None) -> bool:
 class Thresholds:
     persistent_after: int = 5
     recurring_after: int = 3
-    flaky_flips: int = 2
+    # Pass/fail edges in the run history: 4 is three separate spells of failing. Two spells
+    # are a regression that came back, not a race.
+    flaky_flips: int = 4
+    recovered_after: int = 5
+    # Or: passing since, and no failure for this many days (Trunk clears pass-on-retry after a
+    # quiet week; a suite run weekly never makes five runs in a month).
+    quiet_days: int = 14
+    varied_after: int = 3  # this many different errors, nearly one per failure
 
 
 DEFAULT = Thresholds()
@@ -76,12 +78,35 @@ DEFAULT = Thresholds()
 class History:
     """What the runs say about one test (queries/test_history.sql)."""
 
-    occurrences: int
+    occurrences: int  # failed runs (not first attempts that a retry fixed)
     runs: int
     consecutive_failures: int
-    flaky_runs: int = 0
+    flaky_runs: int = 0  # runs where it failed and then passed on retry
     flips: int = 0
     source: str = "results"  # results: per-run outcomes; reports: derived from the workflow
+    passes_since: int = 0  # runs since its last failed or flaky run (0: that is the latest)
+    distinct_errors: int = 1  # different error fingerprints among its failures
+    quiet_days: int = 0  # days from its last failure to its workflow's latest run
+
+    @property
+    def failing_spells(self) -> int:
+        return self.occurrences + self.flaky_runs
+
+
+def state(history: History, t: Thresholds = DEFAULT) -> str:
+    """Broken, Flaky, Recovered or Healthy, as the runs have it now."""
+    if not history.failing_spells:
+        return HEALTHY
+    if history.passes_since >= t.recovered_after or (
+        history.passes_since >= 1 and history.quiet_days >= t.quiet_days
+    ):
+        return RECOVERED
+    if history.consecutive_failures >= t.persistent_after:
+        return BROKEN
+    flaky = history.flaky_runs > 0 or history.flips >= t.flaky_flips
+    if history.consecutive_failures >= 1 and not flaky:
+        return BROKEN
+    return FLAKY
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +115,29 @@ class Failure:
     test_file: str = ""
     error: str = ""
     stack: str = ""
+    snippet: str = ""
+    failed_in: str = ""  # test, hook, fixture, setup (pmdata.ingest.failure_place), or ""
+    final_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Precedent:
+    """A person's decision on the same root cause (fingerprint) in the same project."""
+
+    decision: str
+    who: str = ""
+    when: int | None = None  # epoch seconds
+    rationale: str = ""
+
+    def cite(self) -> str:
+        """'as decided by alice on 2026-11-30: the database container starts late'"""
+        words = ["as decided"]
+        if self.who:
+            words.append(f"by {self.who}")
+        if self.when:
+            words.append("on " + datetime.fromtimestamp(self.when, UTC).strftime("%Y-%m-%d"))
+        why = self.rationale.strip().rstrip(".")
+        return " ".join(words) + (f": {why}" if why else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +147,7 @@ class Suggestion:
     confidence: float
     rationale: str
     rules: tuple[str, ...] = field(default_factory=tuple)
+    state: str = ""
 
     @property
     def classification(self) -> str | None:
@@ -113,116 +162,126 @@ def classify(
     history: History,
     failure: Failure,
     thresholds: Thresholds = DEFAULT,
-    prior_decision: str | None = None,
+    prior: Precedent | str | None = None,
     zeroed_error: str | None = None,
 ) -> Suggestion:
     """`zeroed_error`: the failure's error through `zero_digits`, when the caller has it."""
-    # Neither fact depends on digits, and messages of one cause differ mostly in their digits
-    # (ids, timings): with those zeroed, most failures hit the cache (a stack trace repeats
-    # as it is, run after run).
+    # No fact depends on digits, and messages of one cause differ mostly in their digits (ids,
+    # timings): with those zeroed, most failures hit the cache.
     error = zeroed_error if zeroed_error is not None else zero_digits(failure.error or "")
-    not_implemented, setup, environment = message_facts(error, failure.stack or "")
+    facts = facts_of(
+        error, failure.stack or "", failure.snippet or "", failure.failed_in, failure.final_status
+    )
     e2e = is_e2e_test(failure.test_file, failure.test_name)
-    return decide(history, not_implemented, setup, e2e, thresholds, prior_decision, environment)
+    if isinstance(prior, str):
+        prior = Precedent(prior)
+    return decide(history, facts, e2e, thresholds, prior)
 
 
-@lru_cache(maxsize=65536)
-def message_facts(error: str, stack: str) -> tuple[bool, bool, str]:
-    """Whether the message says the feature is missing, whether the failure is in setup or
-    teardown code, and the machine's error it names if any ("ECONNREFUSED"; `error` may have
-    its digits zeroed: none of these reads them). Cheap substring tests first: the regexes run
-    only where they could match."""
-    text = f"{error}\n{stack}".lower()
-    not_implemented = "not " in text[: len(error)] and bool(_NOT_IMPLEMENTED.search(error))
-    setup = any(k in text for k in _SETUP_WORDS) and bool(_SETUP.search(text))
-    found = _ENVIRONMENT.search(error) if ("E" in error or "onnect" in error) else None
-    return not_implemented, setup, found[0] if found else ""
+def _history_rules(h: History, t: Thresholds) -> list[tuple[str, str, int, float, str]]:
+    """(rule, decision, priority, confidence, why) for each history rule that fires."""
+    fired = []
+    now = state(h, t)
+    if now == RECOVERED:
+        why = f"passed the last {_plural(h.passes_since, 'run')} since it last failed"
+        if h.passes_since < t.recovered_after:
+            why += f", {h.quiet_days} days ago"
+        fired.append(("RECOVERED", IGNORE, 1, 0.85, why))
+    if h.consecutive_failures >= t.persistent_after:
+        why = f"failed the last {h.consecutive_failures} runs in a row"
+        fired.append(("PERSISTENT", NEEDS_SPEC, 5, 0.95, why))
+    if h.occurrences >= t.recurring_after:
+        why = f"failed {h.occurrences} times in {_plural(h.runs, 'run')}"
+        fired.append(("RECURRING", NEEDS_SPEC, 4, 0.80, why))
+    flaky_evidence = h.flaky_runs > 0 or h.flips >= t.flaky_flips
+    if now == FLAKY and flaky_evidence:
+        evidence = []
+        if h.flaky_runs:
+            evidence.append(f"passed on retry in {_plural(h.flaky_runs, 'run')}")
+        if h.flips >= t.flaky_flips:
+            evidence.append(f"flipped between pass and fail {h.flips} times")
+        why = " and ".join(evidence) + ": a race or an order dependence to fix"
+        fired.append(("FLAKY", ONE_OFF_FIX, 3, 0.70, why))
+    if h.occurrences <= 1 and not h.flaky_runs:
+        fired.append(("NEW", ONE_OFF_FIX, 2, 0.60, "first failure: look at it once"))
+    # Broken beats flaky (Trunk's order): a long streak is decided by PERSISTENT.
+    order = {"RECOVERED": 0, "PERSISTENT": 1, "FLAKY": 2, "RECURRING": 3, "NEW": 4}
+    return sorted(fired, key=lambda f: order[f[0]])
+
+
+def _fact_rules(facts: Facts, h: History, t: Thresholds) -> list[tuple[str, str, int, float, str]]:
+    fired = []
+    if facts.not_implemented:
+        why = "the error says the feature is missing, so it needs a spec"
+        fired.append(("NOT_IMPLEMENTED", NEEDS_SPEC, 4, 0.90, why))
+    if facts.environment:
+        why = (
+            f"the error is {facts.environment}, the machine's or the harness's and not the "
+            "product's; fix it once"
+        )
+        fired.append(("ENVIRONMENT", ONE_OFF_FIX, 3, 0.85, why))
+    if facts.test_bug:
+        fired.append(("TEST_BUG", ONE_OFF_FIX, 3, 0.85, f"{facts.test_bug}; fix the test"))
+    if facts.harness:
+        where = {
+            "hook": "a hook or fixture declared above the test",
+            "fixture": "a fixture or helper outside the test's file",
+            "setup": "global setup",
+        }
+        why = f"it failed in {where.get(facts.harness, facts.harness)}, not in the test's body"
+        fired.append(("HARNESS", ONE_OFF_FIX, 3, 0.75, why + "; fix the harness"))
+    spells = h.occurrences + h.flaky_runs
+    if h.distinct_errors >= t.varied_after and h.distinct_errors * 4 >= spells * 3:
+        why = (
+            f"{h.distinct_errors} different errors in {_plural(spells, 'failure')}: no single "
+            "cause yet, someone must look"
+        )
+        fired.append(("VARIED", PENDING, 3, 0.60, why))
+    return fired
 
 
 @lru_cache(maxsize=65536)  # the facts above take few distinct values across many failures
 def decide(
     history: History,
-    not_implemented: bool,
-    setup: bool,
-    e2e: bool,
-    thresholds: Thresholds,
-    prior_decision: str | None,
-    environment: str = "",
+    facts: Facts = NONE,
+    e2e: bool = False,
+    thresholds: Thresholds = DEFAULT,
+    prior: Precedent | None = None,
 ) -> Suggestion:
-    """The rules in the seed design's order over a test's history, then the heuristics over its
-    failure's facts (`message_facts`, `is_e2e_test`), then what a person decided before."""
+    """The state, then the failure's own facts, then the history; a precedent wins over all."""
     t = thresholds
-    fired: list[tuple[str, str, int, float, str]] = []  # rule, decision, priority, conf, why
-    if history.consecutive_failures >= t.persistent_after:
-        fired.append(
-            (
-                "PERSISTENT",
-                NEEDS_SPEC,
-                5,
-                0.95,
-                f"failed the last {history.consecutive_failures} runs in a row",
-            )
-        )
-    if history.occurrences >= t.recurring_after:
-        fired.append(
-            (
-                "RECURRING",
-                NEEDS_SPEC,
-                4,
-                0.80,
-                f"failed {history.occurrences} times in {_plural(history.runs, 'run')}",
-            )
-        )
-    if history.flaky_runs >= 1 or history.flips >= t.flaky_flips:
-        evidence = []
-        if history.flaky_runs:
-            evidence.append(f"passed on retry in {_plural(history.flaky_runs, 'run')}")
-        if history.flips >= t.flaky_flips:
-            evidence.append(f"flipped between pass and fail {history.flips} times")
-        fired.append(("FLAKY", PENDING, 3, 0.70, " and ".join(evidence)))
-    if history.occurrences <= 1:
-        fired.append(("NEW", ONE_OFF_FIX, 2, 0.60, "first failure, which may be environmental"))
-
+    history_fired = _history_rules(history, t)
+    fired = _fact_rules(facts, history, t)
+    recovered = history_fired and history_fired[0][0] == "RECOVERED"
+    # Recovered wins over what its last failure said (the feature came, the machine was fixed);
+    # a missing feature wins over the machine (the harness may fail because nothing is there).
+    if recovered:
+        fired = [history_fired[0], *fired, *history_fired[1:]]
+    else:
+        fired = [*fired, *history_fired]
     if fired:
         rule, decision, priority, confidence, why = fired[0]
         rules = [rule]
         parts = [f"{rule}: {why}"]
-        others = [f for f in fired[1:] if f[0] != "NEW"]
-        for other in others:
+        for other in fired[1:]:
+            if other[0] == "NEW" or other[0] in rules:
+                continue
             rules.append(other[0])
             parts.append(f"also {other[0]} ({other[4]})")
             if other[1] != decision:
-                confidence -= 0.10
+                confidence -= 0.05
     else:
         rule, decision, priority, confidence = "", PENDING, 3, 0.50
         rules = []
         parts = [f"failed {_plural(history.occurrences, 'time')} with no clear pattern yet"]
+    if 0 < history.passes_since < t.recovered_after and rule != "FLAKY":
+        parts.append(
+            f"it passed the last {_plural(history.passes_since, 'run')} (recovered after "
+            f"{t.recovered_after} in a row)"
+        )
+        confidence -= 0.10
     if history.source == "reports":
         parts.append("runs derived from the workflow's reports (no per-test outcomes)")
-
-    strong = rule == "PERSISTENT"
-    if not_implemented:
-        rules.append("NOT_IMPLEMENTED")
-        parts.append("NOT_IMPLEMENTED: the error says the feature is missing, so it needs a spec")
-        decision, priority, confidence = NEEDS_SPEC, max(priority, 4), max(confidence, 0.90)
-        strong = True
-    if setup:
-        rules.append("SETUP_TEARDOWN")
-        if strong:
-            parts.append("SETUP_TEARDOWN: it fails in setup/teardown code, usually the harness")
-            confidence -= 0.15
-        else:
-            parts.append("SETUP_TEARDOWN: it fails in setup/teardown code; fix the harness")
-            decision, priority = ONE_OFF_FIX, min(priority, 3)
-            confidence = max(confidence, 0.65)
-    if environment and not not_implemented:
-        rules.append("ENVIRONMENT")
-        parts.append(
-            f"ENVIRONMENT: the error is {environment}, the machine's or the harness's and not "
-            "the product's; fix it once"
-        )
-        decision, priority = ONE_OFF_FIX, min(priority, 3)
-        confidence = max(confidence, 0.75)
     if e2e:
         rules.append("E2E_PATH")
         priority = min(priority + 1, 5)
@@ -231,11 +290,10 @@ def decide(
             parts.append("E2E_PATH: an end-to-end test leans towards a spec (priority +1)")
         else:
             parts.append("E2E_PATH: an end-to-end test (priority +1)")
-            confidence += 0.05 if decision == NEEDS_SPEC else -0.05
-    if prior_decision in DECISIONS:
+    if prior is not None and prior.decision in DECISIONS:
         rules.insert(0, "PRIOR_DECISION")
-        parts.insert(0, f"PRIOR_DECISION: a person chose {prior_decision} for this test and error")
-        decision, confidence = prior_decision, max(confidence, 0.90)
+        parts.insert(0, f"PRIOR_DECISION: {prior.decision}, {prior.cite()}")
+        decision, confidence = prior.decision, max(confidence, 0.90)
     confidence = round(min(max(confidence, 0.05), 0.99), 2)
     rationale = "; ".join(parts) + "."
-    return Suggestion(decision, priority, confidence, rationale, tuple(rules))
+    return Suggestion(decision, priority, confidence, rationale, tuple(rules), state(history, t))

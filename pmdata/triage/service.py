@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,49 +17,16 @@ from pmdata.analytics import Analytics
 from pmdata.errors import PmdashError
 from pmdata.store import schema
 from pmdata.store.database import Store
-from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
-from pmdata.triage.rules import (
-    History,
-    Suggestion,
-    Thresholds,
-    decide,
-    is_e2e_test,
-    message_facts,
-)
+from pmdata.triage.batch import ClassifiedFailure, classify_rows, histories, precedents
+from pmdata.triage.rules import Thresholds
 from pmdata.vocabulary import DECISIONS, ERROR_REMEDIATION
 from pmdata.work_item import WorkItem
 
 DEFAULT_THRESHOLDS = Thresholds()
-Key = tuple[str, str, str]  # workflow, test file, test title
 
 
 class TriageError(PmdashError):
     """A triage write was refused; the message says why."""
-
-
-@dataclass(frozen=True)
-class ClassifiedFailure:
-    """A failure with the suggestion the rules made for it."""
-
-    failure_id: int
-    key: Key
-    fingerprint: str
-    suggestion: Suggestion
-
-
-def histories(analytics: Analytics, workflow: str | None = None) -> dict[Key, History]:
-    frame = analytics.run("test_history", workflow=workflow)
-    out = {}
-    for row in frame.itertuples(index=False):
-        out[(row.workflow_name, row.test_file, row.test_name)] = History(
-            occurrences=int(row.occurrences),
-            runs=int(row.runs),
-            consecutive_failures=int(row.consecutive_failures or 0),
-            flaky_runs=int(row.flaky_runs or 0),
-            flips=int(row.flips or 0),
-            source=row.source,
-        )
-    return out
 
 
 def suggest(
@@ -75,51 +41,9 @@ def suggest(
     if failures.empty:
         return []
     workflow = failures["workflow_name"].iloc[0] if failure_id is not None else None
-    known = histories(analytics, workflow)
-    prior = {
-        (r.workflow_name, r.test_file, r.test_name, r.fingerprint): r.decision
-        for r in analytics.run("person_decisions").itertuples(index=False)
-    }
-    return classify_rows(failures, known, prior, thresholds)
-
-
-def classify_rows(
-    failures: pd.DataFrame,
-    known: dict[Key, History],
-    prior: dict[tuple, str],
-    thresholds: Thresholds,
-) -> list[ClassifiedFailure]:
-    first_failure = History(occurrences=1, runs=1, consecutive_failures=1)
-    key_columns = ["workflow_name", "test_file", "test_name"]
-    # What belongs to the test (its history, whether its path says e2e) is worked out once per
-    # test, not once per failure: a batch holds a few failures of each test.
-    test_of_row = failures.groupby(key_columns, sort=False, dropna=False).ngroup().tolist()
-    tests: dict[int, tuple[Key, History, bool]] = {}
-    out = []
-    # Plain lists: iterating pandas' Arrow-backed strings row by row costs more than classifying.
-    for test, failure_id, workflow, test_file, test_name, error, stack in zip(
-        test_of_row,
-        *(failures[c].tolist() for c in ("failure_id", *key_columns, "error", "stack_trace")),
-        strict=True,
-    ):
-        facts = tests.get(test)
-        if facts is None:
-            key = (workflow, test_file, test_name)
-            facts = tests[test] = (
-                key,
-                known.get(key, first_failure),
-                is_e2e_test(test_file, test_name),
-            )
-        key, history, e2e = facts
-        zeroed = zero_digits(error or "")  # once: the fingerprint and the rules both key on it
-        print_ = fingerprint_of_zeroed(zeroed)
-        not_implemented, setup, environment = message_facts(zeroed, stack or "")
-        prior_decision = prior.get((*key, print_)) if prior else None
-        suggestion = decide(
-            history, not_implemented, setup, e2e, thresholds, prior_decision, environment
-        )
-        out.append(ClassifiedFailure(int(failure_id), key, print_, suggestion))
-    return out
+    return classify_rows(
+        failures, histories(analytics, workflow), precedents(analytics), thresholds
+    )
 
 
 def _suggestion_values(item: ClassifiedFailure) -> dict:
@@ -136,7 +60,21 @@ def _suggestion_values(item: ClassifiedFailure) -> dict:
 
 def thresholds_from(settings) -> Thresholds:
     """The rule thresholds a person set (PMDASH_PERSISTENT_AFTER and the others)."""
-    return Thresholds(settings.persistent_after, settings.recurring_after, settings.flaky_flips)
+    return Thresholds(
+        settings.persistent_after,
+        settings.recurring_after,
+        settings.flaky_flips,
+        settings.recovered_after,
+    )
+
+
+def classify_on_arrival(
+    db: Path | str, thresholds: Thresholds = DEFAULT_THRESHOLDS, workflow: str | None = None
+) -> dict[str, int]:
+    """After a report lands: its failures get suggestions, and every undecided failure of its
+    workflow a fresh one, since a new run can change a test's state (a test that passed again
+    recovers; one that failed again recurs)."""
+    return run_triage(db, thresholds, refresh=True, workflow=workflow)
 
 
 def run_triage(
@@ -144,11 +82,12 @@ def run_triage(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     refresh: bool = False,
     now: int | None = None,
+    workflow: str | None = None,
 ) -> dict[str, int]:
     """Classify every failure without a triage row, in one transaction; idempotent.
 
     With `refresh`, suggestions on rows no person has decided are recomputed from today's
-    history too. A person's decision is never touched.
+    history too (only `workflow`'s, when given). A person's decision is never touched.
 
     Everything is read before the write begins, and our own DuckDB connection is closed by then:
     DuckDB's sqlite scanner carries its own copy of SQLite, which cannot see this process's locks
@@ -157,7 +96,7 @@ def run_triage(
     """
     with Analytics(db) as analytics:
         items = suggest(analytics, thresholds)
-        refreshed = _refreshed(analytics, thresholds, everything=refresh)
+        refreshed = _refreshed(analytics, thresholds, everything=refresh, workflow=workflow)
     now = int(time.time()) if now is None else now
     t = schema.error_triage
     with Store(db).transaction() as conn:
@@ -193,30 +132,45 @@ def run_triage(
     return {"classified": len(items), "refreshed": len(refreshed)}
 
 
+_WORKFLOW = "r.workflow_name = $workflow"
+
+
 def _refreshed(
-    analytics: Analytics, thresholds: Thresholds, everything: bool
+    analytics: Analytics, thresholds: Thresholds, everything: bool, workflow: str | None = None
 ) -> list[tuple[ClassifiedFailure, bool]]:
     """Suggestions for triage rows that lack one (a person decided before pmdash classified
-    them), and with `everything`, fresh ones for every undecided row; each with whether a
-    person decided it (then only the suggestion columns change)."""
-    wanted = "t.decided_by IS NULL OR t.suggested_decision IS NULL"
-    if not everything:
-        wanted = "t.suggested_decision IS NULL"
+    them), and with `everything`, fresh ones for every undecided row (of `workflow`); each with
+    whether a person decided it (then only the suggestion columns change)."""
+    wanted = "t.suggested_decision IS NULL"
+    if everything:
+        wanted = "t.decided_by IS NULL OR t.suggested_decision IS NULL"
+        if workflow is not None:
+            wanted = f"t.suggested_decision IS NULL OR (t.decided_by IS NULL AND {_WORKFLOW})"
     rows = analytics.run_sql(
         "SELECT t.test_failure_id AS failure_id, r.workflow_name,"
+        " COALESCE(r.project, r.workflow_name) AS project,"
         " COALESCE(f.test_file, '') AS test_file, f.test_name,"
         " COALESCE(f.error, '') AS error, COALESCE(f.stack_trace, '') AS stack_trace,"
+        " COALESCE(f.error_snippet, '') AS error_snippet, f.error_location,"
+        " COALESCE(f.failed_in, '') AS failed_in, COALESCE(f.final_status, '') AS final_status,"
         " t.decided_by IS NOT NULL AS decided"
         " FROM error_triage t JOIN test_failures f ON f.id = t.test_failure_id"
         f" JOIN reports r ON r.id = f.report_id WHERE {wanted}",
-        {},
+        {"workflow": workflow} if everything and workflow is not None else {},
         "triage refresh",
     )
     if rows.empty:
         return []
-    decided = dict(zip(rows["failure_id"], rows["decided"], strict=True))
-    items = classify_rows(rows, histories(analytics), {}, thresholds)
-    return [(item, bool(decided[item.failure_id])) for item in items]
+    known = histories(analytics)
+    # A person's own decision is no precedent for the suggestion beside it: that would make
+    # every such row agree with itself.
+    decided = rows[rows["decided"].astype(bool)]
+    undecided = rows[~rows["decided"].astype(bool)]
+    items = [(item, True) for item in classify_rows(decided, known, {}, thresholds)]
+    items += [
+        (item, False) for item in classify_rows(undecided, known, precedents(analytics), thresholds)
+    ]
+    return items
 
 
 # -- what a person does -----------------------------------------------------------------------

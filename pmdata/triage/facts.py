@@ -1,0 +1,125 @@
+"""What one failure says about itself, read where each fact lives (not wherever a word occurs).
+
+- the feature is missing: the error's headline says "not implemented" / "not supported" (not a
+  value the test received, not an HTTP reason phrase such as a stub's "501 Not Implemented");
+- the machine failed: Node's and Chromium's own error codes in the headline (ECONNREFUSED ...);
+- the test is wrong: a strict-mode violation, a drifted snapshot, a fixed sleep just before the
+  failing line, a test.fail() that passed;
+- the harness failed: the report placed the error in a hook, a fixture or global setup
+  (pmdata.ingest.failure_place); for rows without that fact, a hook's name in the headline.
+
+Pure functions, cached: a suite breaks the same few ways run after run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_NOT_IMPLEMENTED = re.compile(
+    r"\bnot (yet )?(implemented|supported)\b|\bNotImplemented(Error|Exception)?\b", re.I
+)
+# An HTTP status with its reason ("501 Not Implemented", `501: "not implemented"`) is what a
+# server answered, often the test's own stub; digits may be zeroed ("501" arrives as "000").
+_HTTP_PHRASE = re.compile(r"\b\d{3}\b\W{0,4}not implemented\b", re.I)
+# Quoted text in a headline is a value (expected, received, a title), not the error's words.
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|`[^`]*`")
+# Node's and Chromium's words for a machine that is not ready: a database not listening, a
+# name that does not resolve, a port taken, a file the runner lacks, a client used after close.
+_ENVIRONMENT = re.compile(
+    r"\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EADDRINUSE|EHOSTUNREACH|ENOENT|ETIMEDOUT)\b"
+    r"|net::ERR_[A-Z_]+|Connection is closed|getaddrinfo"
+)
+_STRICT = re.compile(r"strict mode violation", re.I)
+_SNAPSHOT = re.compile(
+    r"toMatchSnapshot|toHaveScreenshot|toMatchAriaSnapshot|(snapshot|screenshot) comparison failed"
+    r"|snapshot doesn't match|screenshots? (do not|don't) match",
+    re.I,
+)
+_EXPECTED_TO_FAIL = re.compile(r"expected to fail,? but passed", re.I)
+# A fixed wait in the lines leading to the failing one: the test races the app.
+_SLEEP = re.compile(r"\bwaitForTimeout\s*\(|\bsleep\s*\(|\bsetTimeout\s*\(")
+_HOOK_WORDS = re.compile(
+    r"\b(beforeEach|beforeAll|afterEach|afterAll|globalSetup|globalTeardown)\b"
+    r"|\bglobal[ -](setup|teardown)\b|\"(before|after) (all|each)\" hook",
+    re.I,
+)
+# A code frame's line: "  12 |   code" or "> 12 |   code" (the failing one).
+_FRAME_LINE = re.compile(r"^\s*(>?)\s*\d+\s*\|(.*)$")
+
+HARNESS_PLACES = ("hook", "fixture", "setup")
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    not_implemented: bool = False
+    environment: str = ""  # the machine's error named, e.g. "ECONNREFUSED"
+    test_bug: str = ""  # what is wrong with the test, in words
+    harness: str = ""  # hook, fixture or setup: where outside the test's body it failed
+
+
+NONE = Facts()
+
+
+def headline(error: str) -> str:
+    """The error's first non-empty line, where a thrown error says what it is."""
+    text = error.lstrip()
+    return text[: text.find("\n")].strip() if "\n" in text else text.strip()
+
+
+def failing_code(frame: str | None) -> tuple[str, str]:
+    """From a code frame, the failing line's code and the lines before it (stripped)."""
+    before: list[str] = []
+    for line in (frame or "").splitlines():
+        match = _FRAME_LINE.match(line)
+        if not match:
+            continue
+        if match[1]:
+            return match[2].strip(), "\n".join(before)
+        before.append(match[2].strip())
+    return "", ""
+
+
+@lru_cache(maxsize=65536)
+def facts_of(
+    error: str,
+    stack: str = "",
+    snippet: str = "",
+    failed_in: str = "",
+    final_status: str = "",
+) -> Facts:
+    """`error` may have its digits zeroed (pmdata.triage.fingerprint.zero_digits): nothing here
+    reads them. `failed_in` is the report's word for where it failed, "" when unknown."""
+    head = headline(error)
+    words = _QUOTED.sub("", head)
+    not_implemented = bool(_NOT_IMPLEMENTED.search(words)) and not _HTTP_PHRASE.search(head)
+    found = _ENVIRONMENT.search(head) or _ENVIRONMENT.search(headline(stack))
+    return Facts(
+        not_implemented=not_implemented,
+        environment=found[0] if found else "",
+        test_bug=_test_bug(error, head, snippet, final_status),
+        harness=_harness(head, failed_in),
+    )
+
+
+def _test_bug(error: str, head: str, snippet: str, final_status: str) -> str:
+    if _STRICT.search(head):
+        return "a strict-mode violation: the test's locator matches more than one element"
+    if _SNAPSHOT.search(head):
+        return "a snapshot that drifted from the page: update or fix the snapshot"
+    if final_status == "passed" or _EXPECTED_TO_FAIL.search(head):
+        return "a test.fail() that now passes: the bug it marked is fixed"
+    line, before = failing_code(snippet or error)
+    if line and _SLEEP.search("\n".join(before.splitlines()[-2:])):
+        return "a fixed sleep just before the failing line: the test races the app"
+    return ""
+
+
+def _harness(head: str, failed_in: str) -> str:
+    if failed_in:
+        return failed_in if failed_in in HARNESS_PLACES else ""
+    found = _HOOK_WORDS.search(head)
+    if not found:
+        return ""
+    return "setup" if "global" in found[0].lower() else "hook"
