@@ -143,3 +143,49 @@ def calls_per_tool(counts: pd.DataFrame):
     )
     fig.update_layout(showlegend=False)
     return fig
+
+
+OUTCOME_COLORS = {
+    "passed": "#59a14f",
+    "not failed": "#59a14f",
+    "flaky": "#f2b447",
+    "failed": "#c0392b",
+    "skipped": "#bab0ac",
+}
+
+
+@_built_once
+def test_strip(runs: pd.DataFrame):
+    """A test's outcome in each run, oldest on the left: one square per run (the history
+    line ReportPortal shows)."""
+    data = runs.iloc[::-1].assign(row="")
+    fig = px.scatter(
+        data,
+        x="run_number",
+        y="row",
+        color="outcome",
+        color_discrete_map=OUTCOME_COLORS,
+        hover_data={"run_at": True, "row": False},
+        labels={"run_number": "Run", "row": "", "outcome": "Outcome", "run_at": "When"},
+        height=160,
+    )
+    fig.update_traces(marker={"symbol": "square", "size": 14})
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(margin={"t": 10, "b": 10})
+    return fig
+
+
+@_built_once
+def test_durations(runs: pd.DataFrame):
+    """A test's duration in each run it ran, oldest on the left."""
+    data = runs[runs["duration"].notna()].iloc[::-1]
+    fig = px.line(
+        data,
+        x="run_number",
+        y="duration",
+        markers=True,
+        labels={"run_number": "Run", "duration": "Duration (ms)"},
+        height=240,
+    )
+    fig.update_layout(margin={"t": 10, "b": 10})
+    return fig

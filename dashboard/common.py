@@ -72,6 +72,12 @@ def now() -> int:
     return int(time.time())
 
 
+def this_minute() -> int:
+    """The clock to the minute: a cached answer that depends on it (a mute's expiry) is
+    reused within the minute."""
+    return now() // 60 * 60
+
+
 def permalink(page: str, **params) -> str:
     """A relative link that opens exactly this item, with the current filters kept."""
     f = filters.current_filters()

@@ -74,6 +74,13 @@ def nothing_matches(what: str, extra: list[str] | None = None) -> bool:
     return True
 
 
+def say_if_close_matches(frame, what: str) -> None:
+    """Results of the fuzzy fallback are labelled: nothing held the words as they were typed."""
+    q = current_filters().q.strip()
+    if q and frame.attrs.get("fuzzy"):
+        st.caption(inert(f"No {what} holds “{q}”: these are close matches."))
+
+
 def current_filters() -> Filters:
     state = st.session_state
     dates = state.get("dates") or ()

@@ -18,6 +18,7 @@ LISTS = [  # key (also the URL path and the PMDASH_DISABLE name), title
 ]
 ITEMS = {  # an item's URL parameter, which is also its path → the list page that shows it
     "failure": "errors",
+    "test": "errors",  # with `workflow`: a test's own page
     "change": "specs",
     "spec": "specs",
     "session": "sessions",

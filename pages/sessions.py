@@ -55,6 +55,7 @@ def sessions_view():
         f,
     )
     sessions = fuzzy_filter(sessions, ["agent_id", "work_item", "project"], f.q)
+    filters.say_if_close_matches(sessions, "session")
     if sessions.empty:
         filters.nothing_matches("sessions")
         return

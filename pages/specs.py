@@ -280,6 +280,7 @@ if wanted:
     changes = changes[changes["state"].isin(wanted)]
 changes = in_date_range(changes, "last_modified", f)  # changed within the dates
 changes = fuzzy_filter(changes, ["id", "title"], f.q)
+filters.say_if_close_matches(changes, "change")
 if changes.empty and filters.nothing_matches("changes"):
     st.stop()
 changes = changes.assign(

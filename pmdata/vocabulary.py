@@ -6,6 +6,10 @@ Each tuple is in the order people read it (the Errors page's decision list, the 
 # What a failure needs, as a person or the classifier decides it.
 NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING = "needs_spec", "one_off_fix", "ignore", "pending"
 DECISIONS = (NEEDS_SPEC, ONE_OFF_FIX, IGNORE, PENDING)
+# A failure nobody (not even the classifier) has looked at yet: never shown as "pending", which is
+# a decision ("someone must look").
+UNTRIAGED = "untriaged"
+TRIAGE_STATES = (*DECISIONS, UNTRIAGED)
 
 # A change's state: the official CLI's three, and archived.
 CHANGE_STATES = ("no-tasks", "in-progress", "complete", "archived")

@@ -16,10 +16,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
-from pmdata.vocabulary import CHANGE_STATES, DECISIONS, SESSION_STATES
+from pmdata.vocabulary import CHANGE_STATES, SESSION_STATES, TRIAGE_STATES
 
 CHANGE_PRIORITY = {"in-progress": 4, "no-tasks": 3, "complete": 2, "archived": 1}
-STATUSES = CHANGE_STATES + DECISIONS + SESSION_STATES
+STATUSES = CHANGE_STATES + TRIAGE_STATES + SESSION_STATES
 SEARCH_THRESHOLD = 70
 # How a status reads on screen: one spelling for one thing, in words rather than codes.
 STATUS_WORDS = {
@@ -31,6 +31,7 @@ STATUS_WORDS = {
     "one_off_fix": "one-off fix",
     "ignore": "ignore",
     "pending": "pending",
+    "untriaged": "untriaged",
     "waiting": "waiting",
     "running": "running",
     "idle": "idle",
@@ -100,16 +101,18 @@ def change_priority(state: str, valid: bool = True) -> int:
     return min(CHANGE_PRIORITY.get(state, 3) + (0 if valid else 1), 5)
 
 
-def fuzzy_filter(frame: pd.DataFrame, columns: list[str], q: str) -> pd.DataFrame:
+def fuzzy_filter(frame: pd.DataFrame, columns: list[str], q: str, also=None) -> pd.DataFrame:
     """Rows where any of `columns` holds `q` (any case), best first. Only when nothing holds it
     do close matches count (rapidfuzz partial ratio ≥ 70): "cart" finds "cart total", and finds
     "card" only when no text holds "cart". Such a result has `attrs["fuzzy"]` set, for the page
-    to say so."""
+    to say so. `also`: rows known to hold `q` elsewhere (a failure's error text), by position."""
     q = (q or "").strip().lower()
     if not q or frame.empty:
         return frame
     text = frame[columns].fillna("").astype(str).agg(" ".join, axis=1).str.lower()
     exact = text.str.contains(q, regex=False)
+    if also is not None:
+        exact = exact | pd.Series(also, index=frame.index, dtype=bool)
     if exact.any():
         return frame[exact]
     scores = text.map(lambda t: fuzz.partial_ratio(q, t))
@@ -184,7 +187,7 @@ def work_items(changes: pd.DataFrame, failures: pd.DataFrame, filters: Filters) 
     )
     parts = [part for part in (specs, errors) if len(part)]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    wanted = filters.statuses_in(CHANGE_STATES + DECISIONS)
+    wanted = filters.statuses_in(CHANGE_STATES + TRIAGE_STATES)
     if wanted:
         frame = frame[frame["status"].isin(wanted)]
     frame = fuzzy_filter(frame, ["title", "ref"], filters.q)

@@ -1,9 +1,10 @@
 -- name: failing_tests
--- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority), how often it failed, its latest remediation attempt and the session on it; for the Errors page.
--- reads: error_triage, remediation_attempts, reports, test_failures
+-- about: One row per failing test with its latest failure, that failure's triage (classification, decision, priority), how often it failed, its latest remediation attempt, the session on it and the mute in force if any (a muted test raises no priority); for the Errors page.
+-- reads: error_triage, remediation_attempts, reports, test_failures, test_mutes, test_results
 -- param: project text = NULL  # only this project (reports.project, else the workflow name)
 -- param: since int = NULL  # failures at or after this epoch second
 -- param: until int = NULL  # failures before this epoch second
+-- param: now int = now  # the clock mutes expire by (epoch seconds)
 WITH f AS (
     SELECT f.id, f.test_name, COALESCE(f.test_file, '') AS test_file, f.created_at, f.error,
            COALESCE(r.project, r.workflow_name) AS project, r.workflow_name
@@ -37,23 +38,37 @@ session_on_test AS (
     JOIN reports r ON r.id = f.report_id
     WHERE t.assigned_session_id IS NOT NULL
     GROUP BY r.workflow_name, f.test_name
+),
+-- A mute is in force until it expires, a person ends it, or the test passes a run after it.
+active_mutes AS (
+    SELECT m.workflow_name, m.test_name, m.reason, m.muted_by, m.expires_at
+    FROM test_mutes m
+    WHERE m.ended_at IS NULL AND m.expires_at > $now
+      AND NOT EXISTS (
+          SELECT 1 FROM test_results tr JOIN reports r2 ON r2.id = tr.report_id
+          WHERE r2.workflow_name = m.workflow_name AND tr.test_name = m.test_name
+            AND tr.outcome = 'passed' AND r2.created_at > m.muted_at
+      )
 )
 SELECT p.failure_id, p.project, p.workflow_name, p.test_file, p.test_name, p.occurrences,
        to_timestamp(p.first_seen) AS first_seen, to_timestamp(p.last_seen) AS last_seen,
        COALESCE(NULLIF(split_part(t.suggested_rules, ',', 1), ''), 'UNCLASSIFIED') AS first_rule,
        history_class(t.suggested_rules, t.id IS NOT NULL) AS classification,
-       COALESCE(t.decision, 'pending') AS decision,
-       COALESCE(t.priority, 3) AS priority,
+       COALESCE(t.decision, 'untriaged') AS decision,
+       CASE WHEN am.test_name IS NOT NULL THEN 1 ELSE COALESCE(t.priority, 3) END AS priority,
        t.suggested_decision, t.suggested_confidence, t.rationale, t.fingerprint,
        t.decided_by, t.assigned_session_id, t.spec_change_id, lf.error,
        CASE WHEN la.status IS NULL THEN 'none'
             WHEN la.rerun_passed = 1 THEN 'rerun passed'
             WHEN la.status = 'fixed' AND la.rerun_passed = 0 THEN 'rerun failed'
             ELSE replace(la.status, '_', ' ') END AS remediation,
-       COALESCE(t.assigned_session_id, so.session_id) AS session_on_test
+       COALESCE(t.assigned_session_id, so.session_id) AS session_on_test,
+       am.test_name IS NOT NULL AS muted, am.reason AS mute_reason, am.muted_by,
+       to_timestamp(am.expires_at) AS muted_until
 FROM per_test p
 JOIN test_failures lf ON lf.id = p.failure_id
 LEFT JOIN error_triage t ON t.test_failure_id = p.failure_id
 LEFT JOIN latest_attempt la ON la.workflow_name = p.workflow_name AND la.test_name = p.test_name
 LEFT JOIN session_on_test so ON so.workflow_name = p.workflow_name AND so.test_name = p.test_name
+LEFT JOIN active_mutes am ON am.workflow_name = p.workflow_name AND am.test_name = p.test_name
 ORDER BY priority DESC, p.last_seen DESC

@@ -189,6 +189,11 @@ def _failure_facts(conn: Connection) -> list[str]:
     return _later_columns(conn, "failure_facts")
 
 
+@migration("test_mutes")
+def _test_mutes(conn: Connection) -> list[str]:
+    return _create_missing(conn, [schema.test_mutes])
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "

@@ -223,6 +223,24 @@ hook_receipts = Table(
     Column("recorded_at", Integer, server_default=NOW),
 )
 
+# A person's "known, leave it" on a test, for a while (pmdata.triage.mutes). Never deleted: an
+# ended mute keeps when and why it ended.
+test_mutes = Table(
+    "test_mutes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workflow_name", Text, nullable=False),
+    Column("test_name", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("muted_by", Text, nullable=False),
+    Column("muted_at", Integer, nullable=False),
+    Column("expires_at", Integer, nullable=False),
+    Column("ended_at", Integer),
+    Column("ended_why", Text),
+    Index("idx_test_mutes_test", "workflow_name", "test_name"),
+    sqlite_autoincrement=True,
+)
+
 OUR_TABLES = tuple(t for t in metadata.tables if t not in HOMELAB_TABLES)
 
 # Nullable columns we add to their tables (by ALTER TABLE in pmdata.store.migrations). They are

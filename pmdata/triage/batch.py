@@ -9,7 +9,12 @@ import pandas as pd
 
 from pmdata.analytics import Analytics
 from pmdata.triage.facts import facts_of
-from pmdata.triage.fingerprint import code_place, fingerprint_of_zeroed, zero_digits
+from pmdata.triage.fingerprint import (
+    code_place,
+    fingerprint_of_zeroed,
+    machine_target,
+    zero_digits,
+)
 from pmdata.triage.rules import History, Precedent, Suggestion, Thresholds, decide, is_e2e_test
 
 Key = tuple[str, str, str]  # workflow, test file, test title
@@ -33,25 +38,30 @@ class TestHistory:
     fingerprints: frozenset[str] = frozenset()
 
 
+def history_of(row) -> TestHistory:
+    """A row of queries/test_history.sql as the rules read it."""
+    prints = row.fingerprints if isinstance(row.fingerprints, str) else ""
+    return TestHistory(
+        History(
+            occurrences=int(row.occurrences),
+            runs=int(row.runs),
+            consecutive_failures=int(row.consecutive_failures or 0),
+            flaky_runs=int(row.flaky_runs or 0),
+            flips=int(row.flips or 0),
+            source=row.source,
+            passes_since=max(int(row.passes_since or 0), 0),
+            quiet_days=max(int(row.quiet_days or 0), 0),
+        ),
+        frozenset(p for p in prints.split(",") if p),
+    )
+
+
 def histories(analytics: Analytics, workflow: str | None = None) -> dict[Key, TestHistory]:
     frame = analytics.run("test_history", workflow=workflow)
-    out = {}
-    for row in frame.itertuples(index=False):
-        prints = row.fingerprints if isinstance(row.fingerprints, str) else ""
-        out[(row.workflow_name, row.test_file, row.test_name)] = TestHistory(
-            History(
-                occurrences=int(row.occurrences),
-                runs=int(row.runs),
-                consecutive_failures=int(row.consecutive_failures or 0),
-                flaky_runs=int(row.flaky_runs or 0),
-                flips=int(row.flips or 0),
-                source=row.source,
-                passes_since=max(int(row.passes_since or 0), 0),
-                quiet_days=max(int(row.quiet_days or 0), 0),
-            ),
-            frozenset(p for p in prints.split(",") if p),
-        )
-    return out
+    return {
+        (row.workflow_name, row.test_file, row.test_name): history_of(row)
+        for row in frame.itertuples(index=False)
+    }
 
 
 def precedents(analytics: Analytics) -> dict[tuple[str, str], Precedent]:
@@ -106,7 +116,10 @@ def classify_rows(
         stack = stack if isinstance(stack, str) else ""
         zeroed = zero_digits(error)  # once: the fingerprint and the rules both key on it
         snippet = column["error_snippet"][i]
-        place = code_place(column["error_location"][i] or None, snippet or None, stack or None)
+        location = column["error_location"][i] or None
+        # Only an error with no place in the code is told apart by the address it names.
+        target = machine_target(error) if not location and "E" in error else ""
+        place = code_place(location, snippet or None, stack or None, target)
         print_ = fingerprint_of_zeroed(zeroed, place)
         prints_of_test.setdefault(test, set()).add(print_)
         rows.append((test, zeroed, stack, snippet, print_))

@@ -113,10 +113,31 @@ def _signature(error: str) -> str:
     return "\n".join(parts)
 
 
+# What a machine's error names: the address refused, the host not found, the port taken. Without
+# a place in the code (Node's socket errors carry no frames) it is what tells one cause from
+# another: the database refusing on 5432 is not the mail catcher on 2525.
+_MACHINE_TARGET = re.compile(
+    r"\b(?:ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EADDRINUSE|EHOSTUNREACH|ETIMEDOUT)"
+    r"\s+(\S+)|\b(net::ERR_[A-Z_]+) at ((?:[a-z]+://)?[^/\s?#]+)"
+)
+
+
+def machine_target(error: str | None) -> str:
+    """The address a machine's error names ("127.0.0.1:5432", "http://cdn.shop.invalid"),
+    from the message as it is (not digit-zeroed); "" when it names none."""
+    found = _MACHINE_TARGET.search(error or "")
+    if not found:
+        return ""
+    return found[1] or f"{found[2]} {found[3]}"
+
+
 @lru_cache(maxsize=65536)
-def code_place(location: str | None, snippet: str | None, stack: str | None = None) -> str:
-    """Where in the suite's code it broke: `file: code` or `file:line`, "" when unknown.
-    `location` is `file:line:column` as ingest stores it."""
+def code_place(
+    location: str | None, snippet: str | None, stack: str | None = None, target: str = ""
+) -> str:
+    """Where in the suite's code it broke: `file: code` or `file:line`; else the address a
+    machine's error names (`target`, see machine_target); "" when unknown. `location` is
+    `file:line:column` as ingest stores it."""
     file, line = "", ""
     if location:
         file, _, rest = location.partition(":")
@@ -130,7 +151,9 @@ def code_place(location: str | None, snippet: str | None, stack: str | None = No
     code, _ = failing_code(snippet)
     if code:
         return f"{file}: {' '.join(code.split())}"
-    return f"{file}:{line}" if file and line else file
+    if file:
+        return f"{file}:{line}" if line else file
+    return f"target {target}" if target else ""
 
 
 def fingerprint(error: str | None, place: str = "") -> str:

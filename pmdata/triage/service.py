@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from pmdata.analytics import Analytics
 from pmdata.errors import PmdashError
@@ -239,14 +239,23 @@ def triage_group(
     priority: int | None = None,
     who: str = "someone",
     failure_ids: Iterable[int] | None = None,
+    project: str | None = None,
 ) -> int:
-    """One decision for every failure sharing an error fingerprint; returns how many changed."""
+    """One decision for every failure sharing an error fingerprint (only `project`'s, when
+    given: a group decision stays in its project unless asked); returns how many changed."""
     values = _decision(decision, rationale, priority, who)
-    t = schema.error_triage
+    t, f, r = schema.error_triage, schema.test_failures, schema.reports
     with Store(db).transaction() as conn:
         where = t.c.fingerprint == fingerprint_value
         if failure_ids is not None:
             where = and_(where, t.c.test_failure_id.in_(list(failure_ids)))
+        if project is not None:
+            in_project = (
+                select(f.c.id)
+                .join(r, r.c.id == f.c.report_id)
+                .where(func.coalesce(r.c.project, r.c.workflow_name) == project)
+            )
+            where = and_(where, t.c.test_failure_id.in_(in_project))
         return conn.execute(update(t).where(where).values(**values)).rowcount
 
 

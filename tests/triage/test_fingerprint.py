@@ -41,3 +41,32 @@ def test_a_batch_zeroing_digits_once_gets_the_same_fingerprint_and_suggestion():
     history = History(occurrences=4, runs=9, consecutive_failures=2, flips=3)
     assert fingerprint_of_zeroed(zero_digits(error)) == fingerprint(error)
     assert classify(history, failure, zeroed_error=zero_digits(error)) == classify(history, failure)
+
+
+def test_a_machine_error_without_a_place_in_the_code_is_told_apart_by_its_address():
+    from pmdata.triage.fingerprint import code_place, machine_target
+
+    db = "Error: connect ECONNREFUSED 127.0.0.1:5432"
+    mail = "Error: connect ECONNREFUSED 127.0.0.1:2525"
+    places = [code_place(None, None, None, machine_target(e)) for e in (db, mail, db)]
+    assert places == ["target 127.0.0.1:5432", "target 127.0.0.1:2525", "target 127.0.0.1:5432"]
+    assert fingerprint(db, places[0]) != fingerprint(mail, places[1])
+    assert fingerprint(db, places[0]) == fingerprint(db, places[2])
+    cdn = "page.goto: net::ERR_NAME_NOT_RESOLVED at http://cdn.shop.invalid/images/lamp.png"
+    assert machine_target(cdn) == "net::ERR_NAME_NOT_RESOLVED http://cdn.shop.invalid"
+    assert machine_target("Error: expect(received).toBe(expected)") == ""
+
+
+def test_the_failing_lines_code_names_the_cause_not_its_line_number():
+    from pmdata.triage.fingerprint import code_place
+
+    frame = (
+        "  6 |     await page.goto(url);\n> 7 |     await expect(page.locator('#h')).toBeVisible();"
+    )
+    moved = frame.replace("  6 |", " 16 |").replace("> 7 |", "> 17 |")
+    here = code_place("shop/account.spec.ts:7:44", frame)
+    assert here == "shop/account.spec.ts: await expect(page.locator('#h')).toBeVisible();"
+    assert code_place("shop/account.spec.ts:17:44", moved) == here
+    generic = "Error: expect(received).toBe(expected) // Object.is equality"
+    other = code_place("shop/cart.spec.ts:24:19", "> 24 |     expect(draft).toEqual({ id: 7 });")
+    assert fingerprint(generic, here) != fingerprint(generic, other)

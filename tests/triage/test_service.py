@@ -64,7 +64,7 @@ def test_a_batch_suggests_what_each_failure_gets_on_its_own(db):
     """`classify_rows` works out each test's facts once per batch; that must not change a
     suggestion. Two failures added by hand: an unfiled test with digits in a non-ASCII
     message, and one whose error says the feature is missing."""
-    from pmdata.triage.fingerprint import code_place, fingerprint
+    from pmdata.triage.fingerprint import code_place, fingerprint, machine_target
     from pmdata.triage.rules import Failure, History, classify
 
     con = sqlite3.connect(db)
@@ -97,7 +97,8 @@ def test_a_batch_suggests_what_each_failure_gets_on_its_own(db):
             row.final_status,
         )
         location = row.error_location if isinstance(row.error_location, str) else None
-        place = code_place(location, row.error_snippet, row.stack_trace)
+        target = "" if location else machine_target(row.error)
+        place = code_place(location, row.error_snippet, row.stack_trace, target)
         assert got.failure_id == row.failure_id and got.key == key
         assert got.fingerprint == fingerprint(row.error, place)
         record = known.get(key)
