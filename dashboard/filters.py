@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import readers
@@ -79,6 +80,22 @@ def say_if_close_matches(frame, what: str) -> None:
     q = current_filters().q.strip()
     if q and frame.attrs.get("fuzzy"):
         st.caption(inert(f"No {what} holds “{q}”: these are close matches."))
+
+
+def drill_to_test(chart_key: str) -> None:
+    """A chart's bar chosen (a callback, before the run): search for the test it stands for.
+    The search is bound to the URL, so the drill-down is a link too."""
+    points = st.session_state[chart_key].selection.points
+    if points:
+        st.session_state["q"] = str(points[0]["y"])
+
+
+def drill_to_day(chart_key: str) -> None:
+    """A day's bar chosen: the dates filter becomes that day (in the URL like any filter)."""
+    points = st.session_state[chart_key].selection.points
+    if points:
+        day = pd.Timestamp(points[0]["x"]).date()
+        st.session_state["dates"] = (day, day)
 
 
 def current_filters() -> Filters:

@@ -45,8 +45,10 @@ def compare(runs: pd.DataFrame) -> None:
     kept in the URL so the comparison is a link."""
     names = _label(runs)
     ids = list(names)
-    latest = runs.iloc[0]
-    base_default = latest["previous_id"] if not pd.isna(latest["previous_id"]) else None
+    previous = {
+        str(int(r.report_id)): None if pd.isna(r.previous_id) else str(int(r.previous_id))
+        for r in runs.itertuples(index=False)
+    }
     cols = st.columns(2)
     head = cols[1].selectbox(
         "Compare run",
@@ -56,10 +58,12 @@ def compare(runs: pd.DataFrame) -> None:
         key="run_head",
         bind="query-params",
     )
-    others = [i for i in ids if i != head]
+    # Earlier runs only (the list is newest first); the head's own previous run unless chosen.
+    others = ids[ids.index(head) + 1 :]
     if not others:
+        st.caption("The earliest run shown: nothing earlier to compare it with.")
         return
-    base_default = None if base_default is None else str(int(base_default))
+    base_default = previous.get(head)
     base_index = others.index(base_default) if base_default in others else 0
     base = cols[0].selectbox(
         "with the earlier run",

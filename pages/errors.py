@@ -173,23 +173,41 @@ if unfollowed:
     )
 if trend.open:
     with trend:
+        # A day's bar chosen narrows the page to that day; a test's bar to that test.
         st.plotly_chart(
             charts.failures_by_day(readers.run("failure_trend_by_class", **params)),
             width="stretch",
+            key="trend_chart",
+            on_select=lambda: filters.drill_to_day("trend_chart"),
+            selection_mode="points",
         )
+        st.caption("Choose a day's bar to see that day's failing tests.")
         if not_followed:
             st.caption(not_followed)
 if top.open:
     with top:
         most = failing.sort_values("occurrences", ascending=False).head(15)
-        st.plotly_chart(charts.most_failing(most), width="stretch")
+        st.plotly_chart(
+            charts.most_failing(most),
+            width="stretch",
+            key="most_failing_chart",
+            on_select=lambda: filters.drill_to_test("most_failing_chart"),
+            selection_mode="points",
+        )
+        st.caption("Choose a bar to narrow the list to that test.")
 if flaky.open:
     with flaky:
         data = readers.run("flaky_tests", **params)
         if data.empty:
             st.caption("No test passed on retry in this range.")
         else:
-            st.plotly_chart(charts.flaky_tests(data), width="stretch")
+            st.plotly_chart(
+                charts.flaky_tests(data),
+                width="stretch",
+                key="flaky_chart",
+                on_select=lambda: filters.drill_to_test("flaky_chart"),
+                selection_mode="points",
+            )
             if not_followed:
                 st.caption(not_followed)
 if runs.open:
