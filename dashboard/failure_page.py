@@ -2,6 +2,9 @@
 fingerprint and every test that shares it), the remediation attempts, and the forms a person
 decides with."""
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -72,6 +75,7 @@ def show_failure(failure_id: int, f) -> None:
     st.code(d["error"] or "(no message)", language="text")
     with st.expander("Stack trace"):
         st.code(d["stack_trace"] or "(none)", language="text")
+    show_attachments(d)
     st.markdown(f"#### Fingerprint `{d['fingerprint'] or '—'}`")
     st.code(signature(d["error"]), language="text")
     group = pd.DataFrame()
@@ -265,3 +269,49 @@ def group_form(d, group) -> None:
                 st.error(inert(str(exc)))
             else:
                 common.done(f"{how_many(n, 'failure')} decided: {in_words(decision)}.")
+
+
+MAX_ATTACHMENT = 50 * 1024 * 1024  # a trace or video larger than this is linked, not loaded
+
+
+def show_attachments(d) -> None:
+    """The trace, screenshots and video the failed attempt left, when this server can read
+    them. Only files inside the report's own folder are served: a report names any path it
+    likes, and the dashboard must not hand out the rest of the disk."""
+    try:
+        items = json.loads(d["attachments"]) if isinstance(d["attachments"], str) else []
+    except ValueError:
+        items = []
+    if not items or not isinstance(items, list):
+        return
+    st.markdown("#### Attachments")
+    folder = Path(str(d["report_path"] or "")).resolve().parent
+    for n, item in enumerate(a for a in items if isinstance(a, dict) and a.get("path")):
+        path = Path(str(item["path"]))
+        name = str(item.get("name") or path.name)
+        kind = str(item.get("contentType") or "")
+        try:
+            real = path.resolve()
+            ok = real.is_relative_to(folder) and real.is_file()
+            size = real.stat().st_size if ok else 0
+        except OSError:
+            ok, size = False, 0
+        if not ok:
+            st.caption(
+                inert(f"{name}: {path} is not on this server, or outside the report's folder.")
+            )
+        elif kind.startswith("image/"):
+            st.image(str(real), caption=name)
+        elif kind.startswith("video/"):
+            st.video(str(real))
+        elif size <= MAX_ATTACHMENT:
+            st.download_button(
+                f"Download {name} ({real.name})",
+                real.read_bytes(),
+                file_name=real.name,
+                key=f"attachment-{n}",
+            )
+            if real.suffix == ".zip" and "trace" in name:
+                st.caption(f"Open it with `npx playwright show-trace {real.name}`.")
+        else:
+            st.caption(inert(f"{name}: {real} ({size // 1_000_000} MB, too large to load here)."))

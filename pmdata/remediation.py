@@ -168,7 +168,9 @@ def update_attempt(
     now: int | None = None,
 ) -> None:
     """Move an attempt along. A finished attempt (fixed, failed, skipped) may only be reopened
-    (in_progress); going back to pending is refused."""
+    (in_progress); going back to pending is refused. Finishing one frees its failure for a new
+    attempt, and ends its session record if no agent ever claimed it (else it would wait
+    forever)."""
     now = int(time.time()) if now is None else now
     if status not in STATUSES:
         raise RemediationError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -191,6 +193,34 @@ def update_attempt(
             if value is not None:
                 values[column] = value.strip() or None
         conn.execute(update(a).where(a.c.id == attempt_id).values(**values))
+        if status in FINISHED:
+            _release(conn, attempt_id, status, now)
+
+
+def _release(conn, attempt_id: int, status: str, now: int) -> None:
+    """The failure an attempt was on takes a new attempt; a session that never started ends."""
+    a, s, t = schema.remediation_attempts, schema.sessions, schema.error_triage
+    session = conn.execute(
+        select(s.c.id, s.c.agent_id, s.c.stopped_at)
+        .select_from(a.join(s, s.c.agent_id == a.c.claude_session_id))
+        .where(a.c.id == attempt_id)
+    ).first()
+    if session is None:
+        return
+    conn.execute(
+        update(t)
+        .where(t.c.assigned_session_id == session.id)
+        .values(assigned_session_id=None, updated_at=now)
+    )
+    if session.agent_id.startswith(WAITING_AGENT_PREFIX) and session.stopped_at is None:
+        conn.execute(
+            update(s)
+            .where(s.c.id == session.id)
+            .values(
+                stopped_at=now,
+                error_message=f"attempt {attempt_id} was marked {status} before an agent started",
+            )
+        )
 
 
 def record_reruns(conn, report_id: int) -> int:

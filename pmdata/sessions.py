@@ -16,7 +16,8 @@ from pmdata.work_item import WorkItem
 def session_state(
     status: str, stopped_at, last_event_at, now: int, idle_minutes: int, agent_id: str = ""
 ) -> str:
-    if str(agent_id or "").startswith(WAITING_AGENT_PREFIX):
+    stopped = stopped_at is not None and not pd.isna(stopped_at)
+    if str(agent_id or "").startswith(WAITING_AGENT_PREFIX) and not stopped:
         return "waiting"  # made by "start a remediation"; no agent has claimed it yet
     if stopped_at is not None and not pd.isna(stopped_at) or status in ("stopped", "error"):
         return "finished"

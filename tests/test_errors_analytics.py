@@ -183,3 +183,50 @@ def test_a_muted_test_is_shown_apart_raises_no_priority_and_ends_when_it_passes(
         mutes.mute(site, "shop-e2e", "cart › applies a coupon", " ", 3, "ana")
     with pytest.raises(mutes.MuteError, match="1 to 90 days"):
         mutes.mute(site, "shop-e2e", "cart › applies a coupon", "x", 365, "ana")
+
+
+def test_attachments_inside_the_reports_folder_are_shown_and_others_are_not(site, tmp_path):
+    """A report names its screenshot and trace beside it, and a path leading out of its folder
+    (`/etc/hostname`, a symlink to it): only the first two are served."""
+    import base64
+    import json
+
+    folder = tmp_path / "ci"
+    (folder / "test-results").mkdir(parents=True)
+    png = folder / "test-results" / "failed.png"
+    png.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        )
+    )
+    (folder / "test-results" / "trace.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    (folder / "test-results" / "leak.txt").symlink_to("/etc/hostname")
+    data = json.loads((SHARED / "fixtures" / "playwright" / "run-4.json").read_text())
+    failed = next(  # the last attempt of a failed test: the one ingest reads
+        test["results"][-1]
+        for suite in data["suites"]
+        for spec in suite.get("specs", [])
+        + [x for child in suite.get("suites", []) for x in child.get("specs", [])]
+        for test in spec["tests"]
+        if test["status"] == "unexpected"
+    )
+    failed["attachments"] = [
+        {"name": "screenshot", "contentType": "image/png", "path": str(png)},
+        {"name": "trace", "contentType": "application/zip", "path": str(png.parent / "trace.zip")},
+        {"name": "leak", "contentType": "text/plain", "path": str(png.parent / "leak.txt")},
+        {"name": "passwd", "contentType": "text/plain", "path": "/etc/passwd"},
+    ]
+    report = folder / "report.json"
+    report.write_text(json.dumps(data))
+    ingest_report(site, report, "lab", "lab-e2e", 1)
+    service.run_triage(site)
+    failure = rows(
+        site,
+        "SELECT f.id FROM test_failures f JOIN reports r ON r.id = f.report_id"
+        " WHERE r.workflow_name = 'lab-e2e' AND f.attachments LIKE '%screenshot%'",
+    )[0][0]
+    at = open_page("pages/errors.py", failure=str(failure))
+    assert len(at.get("image")) == 1
+    assert [b.label for b in at.get("download_button")] == ["Download trace (trace.zip)"]
+    refused = [c.value for c in at.caption if "outside the report's folder" in c.value]
+    assert len(refused) == 2 and any("/etc/passwd" in c for c in refused)

@@ -164,3 +164,27 @@ def test_a_failing_run_counts_against_a_fix_only_once_it_is_called_fixed(shop, t
     update_attempt(shop, started.attempt_id, "fixed", now=started_at(4) + 700)
     again = ingest_report(shop, rerun_of(6, started_at(4) + 900, tmp_path), project="shop")
     assert attempt(shop, started.attempt_id)[2:4] == (again.report_id, 0)
+
+
+@pytest.mark.parametrize("finished", ["fixed", "failed", "skipped"])
+def test_every_finished_attempt_has_a_way_forward(shop, finished):
+    """Marked fixed, failed or skipped before an agent ever started: its session ends instead of
+    waiting forever, and the failure takes a new attempt."""
+    from pmdata.sessions import session_state
+
+    failure = slow_failure(shop)
+    first = start_remediation(shop, failure)
+    update_attempt(shop, first.attempt_id, finished, now=1_800_000_000)
+    [(status, stopped, agent, why)] = rows(
+        shop,
+        "SELECT status, stopped_at, agent_id, error_message FROM sessions WHERE id = ?",
+        first.session_id,
+    )
+    assert stopped == 1_800_000_000 and why.endswith(f"marked {finished} before an agent started")
+    assert session_state(status, stopped, None, 1_800_000_060, 5, agent) == "finished"
+    assert rows(
+        shop, "SELECT assigned_session_id FROM error_triage WHERE test_failure_id = ?", failure
+    ) == [(None,)]
+    second = start_remediation(shop, failure)  # no longer refused
+    assert second.attempt_id != first.attempt_id
+    assert attempt(shop, second.attempt_id)[0] == "pending"
