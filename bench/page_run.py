@@ -4,7 +4,8 @@ changed). Targets: ≤ 1.5 s cold, ≤ 0.3 s warm. Also printed: the one-time co
 topping up the copy, and an Errors rerun after a triage decision was written (the copy topped
 up, every query of the page re-run).
 
-`python bench/page_run.py` runs every page, each in its own process; `... pages/errors.py` one.
+`python bench/page_run.py` runs every page, each in its own process, then the Errors page's Runs
+tab and a test's own page; `... pages/errors.py [chart=Runs]` one view.
 `python bench/page_run.py --real` runs every page and a deep link to each kind of item on data
 nobody made up: the fixture OpenSpec trees plus a change of 500 tasks (against one of 5, the
 baseline), and the fixture homelab database filled as tests/real_site.py fills it.
@@ -194,14 +195,26 @@ def main():
         make_the_kept_copy(db)
         for page in PAGES:
             subprocess.run([sys.executable, __file__, page], check=True)
+        con = sqlite3.connect(db)
+        runs = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+        workflow, test = con.execute(
+            "SELECT r.workflow_name, f.test_name FROM test_failures f"
+            " JOIN reports r ON r.id = f.report_id ORDER BY f.id DESC LIMIT 1"
+        ).fetchone()
+        con.close()
+        print(f"the runs view over {runs:,} runs, and the page of the latest failure's test:")
+        for view in (["chart=Runs"], [f"test={test}", f"workflow={workflow}"]):
+            subprocess.run([sys.executable, __file__, "pages/errors.py", *view], check=True)
         # The usual restart: agents and test runs kept writing while the server was down.
         write_while_down(db)
         print("after writes while the server was down (a run of 500 failures, 20 hook events):")
         subprocess.run([sys.executable, __file__, "pages/errors.py"], check=True)
         print(f"{'pages/errors.py':24} after a triage decision {after_a_decision(db):6.2f} s")
         return
-    cold, warm = timed_runs(page)
-    print(f"{page:24} cold {cold:6.2f} s (target <= 1.5)   warm {warm:6.3f} s (target <= 0.3)")
+    params = dict(p.split("=", 1) for p in sys.argv[2:])
+    cold, warm = timed_runs(page, **params)
+    name = " ".join([page, *sys.argv[2:]])[:40]
+    print(f"{name:40} cold {cold:6.2f} s (target <= 1.5)   warm {warm:6.3f} s (target <= 0.3)")
 
 
 if __name__ == "__main__":

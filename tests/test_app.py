@@ -491,8 +491,17 @@ def test_start_and_update_a_remediation_from_a_failure(demo):
         "SELECT status, fix_description, pr_url FROM remediation_attempts WHERE id = ?",
         attempt_id,
     ) == [("fixed", "Awaited the toast", "https://git.home.arpa/pr/7")]
-    waiting = open_page(PAGES[3])
-    assert "waiting for its agent" in set(waiting.dataframe[0].value["state_text"])
+    # Fixed before an agent ever started: its session ends instead of waiting forever, and the
+    # failure takes a new attempt (issue 15: every state has a way forward).
+    [(stopped,)] = rows(
+        db,
+        "SELECT s.stopped_at FROM sessions s JOIN remediation_attempts a"
+        " ON a.claude_session_id = s.agent_id WHERE a.id = ?",
+        attempt_id,
+    )
+    assert stopped is not None
+    again = open_page(PAGES[2], project="storefront", failure=str(failure), form="Remediate")
+    assert again.button(key="start_remediation") is not None
 
 
 def test_the_errors_list_filters_by_remediation_from_the_url(demo):

@@ -1,5 +1,6 @@
 """An open dashboard follows the world without a reload: a hook event, a session that ends and a
-spec edit each show within the 5 s refresh (we allow 10 s for a loaded machine)."""
+spec edit each show within the 5 s refresh (we allow 15 s, the suite's wait for any condition:
+on two cores shared with a server and a browser, a rerun of the page can take seconds)."""
 
 import json
 import os
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import SCREENSHOTS, wait_idle
 from tests.conftest import ROOT, SHARED
 
-LIVE_TIMEOUT_MS = 10_000
+LIVE_TIMEOUT_MS = 15_000
 
 
 def metric(page, label):
