@@ -74,6 +74,31 @@ def test_search_finds_error_text(suite_url, page):
     expect(page.get_by_text("these are close matches")).to_be_visible()
 
 
+def test_a_bar_of_most_failing_filters_the_page_and_the_url(suite_url, page):
+    base, _ = suite_url
+    opened(page, f"{base}/errors?chart=Most+failing")
+    chart = page.get_by_test_id("stPlotlyChart")
+    expect(chart).to_have_count(1)
+    # The top bar: the test that failed most (every bar is a test's failures).
+    # Plotly's drag layer lies over the bars: click where the widest bar is, as a mouse does.
+    bars = chart.locator("g.point path")
+    expect(bars.first).to_be_visible()
+    for _ in range(3):  # a click that lands while the chart redraws is lost: click again
+        wait_idle(page)
+        boxes = [bars.nth(i).bounding_box() for i in range(bars.count())]
+        box = max((b for b in boxes if b), key=lambda b: b["width"])
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_function("location.href.includes('q=')", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            wait_idle(page)
+    wait_idle(page)
+    assert "q=" in href(page)
+    expect(page.get_by_test_id("stTextInput").locator("input")).not_to_have_value("")
+    expect(page.get_by_text("1 failing test ·")).to_be_visible()  # the list, narrowed to it
+
+
 def test_muting_a_test_from_its_failure(suite_url, page):
     base, db = suite_url
     failure = rows(
@@ -85,28 +110,3 @@ def test_muting_a_test_from_its_failure(suite_url, page):
     expect(page.get_by_text("Muted for 14 days.")).to_be_visible()
     opened(page, f"{base}/errors")
     expect(page.get_by_text("Muted (1): shown apart, raising no priority")).to_be_visible()
-
-
-def test_a_bar_of_most_failing_filters_the_page_and_the_url(suite_url, page):
-    base, _ = suite_url
-    opened(page, f"{base}/errors?chart=Most+failing")
-    chart = page.get_by_test_id("stPlotlyChart")
-    expect(chart).to_have_count(1)
-    # The top bar: the test that failed most (every bar is a test's failures).
-    # Plotly's drag layer lies over the bars: click where the widest bar is, as a mouse does.
-    bars = chart.locator("g.point path")
-    expect(bars.first).to_be_visible()
-    wait_idle(page)
-    boxes = [bars.nth(i).bounding_box() for i in range(bars.count())]
-    box = max((b for b in boxes if b), key=lambda b: b["width"])
-    for _ in range(3):  # a click that lands while the chart redraws is lost: click again
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        try:
-            page.wait_for_function("location.href.includes('q=')", timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            wait_idle(page)
-    wait_idle(page)
-    assert "q=" in href(page)
-    expect(page.get_by_test_id("stTextInput").locator("input")).not_to_have_value("")
-    expect(page.get_by_text("1 failing test ·")).to_be_visible()  # the list, narrowed to it
