@@ -16,7 +16,7 @@ Then what the failure itself says (pmdata.triage.facts), which a person reads be
 4. HARNESS         — it failed in a hook, a fixture or global setup     → one_off_fix
 5. VARIED          — a different error nearly every time                → pending (someone looks)
 Then the history:
-6. FLAKY           — the state above                                    → one_off_fix (the race)
+6. FLAKY           — passed on retry, or failed on and off              → one_off_fix (the race)
 7. PERSISTENT      — failed the last N runs in a row (default 5)        → needs_spec
 8. RECURRING       — N+ failures (default 3)                            → needs_spec
 9. NEW             — first failure                                      → one_off_fix
@@ -230,7 +230,7 @@ def _fact_rules(facts: Facts, h: History, t: Thresholds) -> list[tuple[str, str,
         }
         why = f"it failed in {where.get(facts.harness, facts.harness)}, not in the test's body"
         fired.append(("HARNESS", ONE_OFF_FIX, 3, 0.75, why + "; fix the harness"))
-    spells = h.occurrences + h.flaky_runs
+    spells = h.failing_spells
     if h.distinct_errors >= t.varied_after and h.distinct_errors * 4 >= spells * 3:
         why = (
             f"{h.distinct_errors} different errors in {_plural(spells, 'failure')}: no single "
