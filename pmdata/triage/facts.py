@@ -47,6 +47,7 @@ _HOOK_WORDS = re.compile(
 )
 # A code frame's line: "  12 |   code" or "> 12 |   code" (the failing one).
 _FRAME_LINE = re.compile(r"^\s*(>?)\s*\d+\s*\|(.*)$")
+_MARKED_LINE = re.compile(r"^\s*>\s*\d+\s*\|(.*)$", re.M)
 
 HARNESS_PLACES = ("hook", "fixture", "setup")
 
@@ -70,15 +71,15 @@ def headline(error: str) -> str:
 
 def failing_code(frame: str | None) -> tuple[str, str]:
     """From a code frame, the failing line's code and the lines before it (stripped)."""
-    before: list[str] = []
-    for line in (frame or "").splitlines():
-        match = _FRAME_LINE.match(line)
-        if not match:
-            continue
-        if match[1]:
-            return match[2].strip(), "\n".join(before)
-        before.append(match[2].strip())
-    return "", ""
+    marked = _MARKED_LINE.search(frame or "") if frame and ">" in frame else None
+    if marked is None:
+        return "", ""
+    before = [
+        match[2].strip()
+        for match in map(_FRAME_LINE.match, frame[: marked.start()].splitlines())
+        if match
+    ]
+    return marked[1].strip(), "\n".join(before)
 
 
 @lru_cache(maxsize=65536)
@@ -110,7 +111,11 @@ def _test_bug(error: str, head: str, snippet: str, final_status: str) -> str:
         return "a snapshot that drifted from the page: update or fix the snapshot"
     if final_status == "passed" or _EXPECTED_TO_FAIL.search(head):
         return "a test.fail() that now passes: the bug it marked is fixed"
-    line, before = failing_code(snippet or error)
+    frame = snippet or error
+    # The cheap test first: most frames hold no sleep at all.
+    if not any(word in frame for word in ("waitForTimeout", "sleep", "setTimeout")):
+        return ""
+    line, before = failing_code(frame)
     if line and _SLEEP.search("\n".join(before.splitlines()[-2:])):
         return "a fixed sleep just before the failing line: the test races the app"
     return ""

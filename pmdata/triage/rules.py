@@ -178,10 +178,10 @@ def classify(
     return decide(history, facts, e2e, thresholds, prior)
 
 
-def _history_rules(h: History, t: Thresholds) -> list[tuple[str, str, int, float, str]]:
-    """(rule, decision, priority, confidence, why) for each history rule that fires."""
+def _history_rules(h: History, t: Thresholds, now: str) -> list[tuple[str, str, int, float, str]]:
+    """(rule, decision, priority, confidence, why) for each history rule that fires, given the
+    test's state `now`."""
     fired = []
-    now = state(h, t)
     if now == RECOVERED:
         why = f"passed the last {_plural(h.passes_since, 'run')} since it last failed"
         if h.passes_since < t.recovered_after:
@@ -190,9 +190,8 @@ def _history_rules(h: History, t: Thresholds) -> list[tuple[str, str, int, float
     if h.consecutive_failures >= t.persistent_after:
         why = f"failed the last {h.consecutive_failures} runs in a row"
         fired.append(("PERSISTENT", NEEDS_SPEC, 5, 0.95, why))
-    if h.occurrences >= t.recurring_after:
-        why = f"failed {h.occurrences} times in {_plural(h.runs, 'run')}"
-        fired.append(("RECURRING", NEEDS_SPEC, 4, 0.80, why))
+    # Broken beats flaky (Trunk's order): a long streak is decided by PERSISTENT, and FLAKY
+    # comes before RECURRING (a test failing on and off recurs too).
     flaky_evidence = h.flaky_runs > 0 or h.flips >= t.flaky_flips
     if now == FLAKY and flaky_evidence:
         evidence = []
@@ -202,11 +201,12 @@ def _history_rules(h: History, t: Thresholds) -> list[tuple[str, str, int, float
             evidence.append(f"flipped between pass and fail {h.flips} times")
         why = " and ".join(evidence) + ": a race or an order dependence to fix"
         fired.append(("FLAKY", ONE_OFF_FIX, 3, 0.70, why))
+    if h.occurrences >= t.recurring_after:
+        why = f"failed {h.occurrences} times in {_plural(h.runs, 'run')}"
+        fired.append(("RECURRING", NEEDS_SPEC, 4, 0.80, why))
     if h.occurrences <= 1 and not h.flaky_runs:
         fired.append(("NEW", ONE_OFF_FIX, 2, 0.60, "first failure: look at it once"))
-    # Broken beats flaky (Trunk's order): a long streak is decided by PERSISTENT.
-    order = {"RECOVERED": 0, "PERSISTENT": 1, "FLAKY": 2, "RECURRING": 3, "NEW": 4}
-    return sorted(fired, key=lambda f: order[f[0]])
+    return fired
 
 
 def _fact_rules(facts: Facts, h: History, t: Thresholds) -> list[tuple[str, str, int, float, str]]:
@@ -250,7 +250,8 @@ def decide(
 ) -> Suggestion:
     """The state, then the failure's own facts, then the history; a precedent wins over all."""
     t = thresholds
-    history_fired = _history_rules(history, t)
+    now = state(history, t)
+    history_fired = _history_rules(history, t, now)
     fired = _fact_rules(facts, history, t)
     recovered = history_fired and history_fired[0][0] == "RECOVERED"
     # Recovered wins over what its last failure said (the feature came, the machine was fixed);
@@ -296,4 +297,4 @@ def decide(
         decision, confidence = prior.decision, max(confidence, 0.90)
     confidence = round(min(max(confidence, 0.05), 0.99), 2)
     rationale = "; ".join(parts) + "."
-    return Suggestion(decision, priority, confidence, rationale, tuple(rules), state(history, t))
+    return Suggestion(decision, priority, confidence, rationale, tuple(rules), now)
