@@ -15,6 +15,7 @@ from pmdata.sign_in import SignInGuard
 
 FAVICON = Path(__file__).parent / "static" / "favicon.png"
 _FRAMED = "_pmdash_framed"  # set by run() just before the page, taken by require()
+_NOTICES = "_pmdash_notices"  # toasts to show at the top of the next whole run
 
 
 def run() -> None:
@@ -40,6 +41,8 @@ def run() -> None:
         st.info("Every page is turned off (PMDASH_DISABLE): remove a name to bring it back.")
         st.stop()
     routes.follow(page)  # a row chosen, an item on its list's path, the way back
+    for notice in st.session_state.pop(_NOTICES, []):
+        st.toast(notice, icon=":material/task_alt:")
     if readers.db():
         completion_notices()
     st.session_state[_FRAMED] = True
@@ -63,14 +66,17 @@ def completion_notices() -> None:
     finished = states[states["state"] == "finished"]
     new, seen = newly_finished(finished["id"], st.session_state.get("_finished_seen"))
     st.session_state["_finished_seen"] = seen
+    notices = []
     for session_id in new[-3:]:  # a burst (a database swapped in) is not a flood of toasts
         r = finished[finished["id"] == session_id].iloc[0]
         calls = readers.run("session_tool_calls", session_id=session_id)
         summary = activity_summary(calls, r["started_at"], r["stopped_at"])
-        st.toast(
-            inert(completion_notice(session_id, r["project"], r["work_item"], summary)),
-            icon=":material/task_alt:",
-        )
+        notices.append(inert(completion_notice(session_id, r["project"], r["work_item"], summary)))
+    if notices:
+        # Shown by the whole run this starts, not here: the same event also makes the page
+        # rerun (dashboard/live.py), and a toast drawn just before that rerun was lost with it.
+        st.session_state[_NOTICES] = [*st.session_state.get(_NOTICES, []), *notices]
+        st.rerun()
 
 
 def navigation(disabled: frozenset[str] | set[str] = frozenset()):

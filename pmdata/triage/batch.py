@@ -80,6 +80,22 @@ def precedents(analytics: Analytics) -> dict[tuple[str, str], Precedent]:
 _FACT_COLUMNS = ("error_snippet", "error_location", "failed_in", "final_status")
 
 
+def triaged_failures_sql(extra: str, where: str) -> str:
+    """Failures that have a triage row, with the columns classify_rows reads, `extra` columns of
+    the row (`t.decision AS person`) and a `where` over t, f and r."""
+    return (
+        "SELECT t.test_failure_id AS failure_id, r.workflow_name,"
+        " COALESCE(r.project, r.workflow_name) AS project,"
+        " COALESCE(f.test_file, '') AS test_file, f.test_name,"
+        " COALESCE(f.error, '') AS error, COALESCE(f.stack_trace, '') AS stack_trace,"
+        " COALESCE(f.error_snippet, '') AS error_snippet, f.error_location,"
+        " COALESCE(f.failed_in, '') AS failed_in, COALESCE(f.final_status, '') AS final_status,"
+        f" {extra}"
+        " FROM error_triage t JOIN test_failures f ON f.id = t.test_failure_id"
+        f" JOIN reports r ON r.id = f.report_id WHERE {where}"
+    )
+
+
 def classify_rows(
     failures: pd.DataFrame,
     known: dict[Key, TestHistory],

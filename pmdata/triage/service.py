@@ -17,7 +17,13 @@ from pmdata.analytics import Analytics
 from pmdata.errors import PmdashError
 from pmdata.store import schema
 from pmdata.store.database import Store
-from pmdata.triage.batch import ClassifiedFailure, classify_rows, histories, precedents
+from pmdata.triage.batch import (
+    ClassifiedFailure,
+    classify_rows,
+    histories,
+    precedents,
+    triaged_failures_sql,
+)
 from pmdata.triage.rules import Thresholds
 from pmdata.vocabulary import DECISIONS, ERROR_REMEDIATION
 from pmdata.work_item import WorkItem
@@ -147,15 +153,7 @@ def _refreshed(
         if workflow is not None:
             wanted = f"t.suggested_decision IS NULL OR (t.decided_by IS NULL AND {_WORKFLOW})"
     rows = analytics.run_sql(
-        "SELECT t.test_failure_id AS failure_id, r.workflow_name,"
-        " COALESCE(r.project, r.workflow_name) AS project,"
-        " COALESCE(f.test_file, '') AS test_file, f.test_name,"
-        " COALESCE(f.error, '') AS error, COALESCE(f.stack_trace, '') AS stack_trace,"
-        " COALESCE(f.error_snippet, '') AS error_snippet, f.error_location,"
-        " COALESCE(f.failed_in, '') AS failed_in, COALESCE(f.final_status, '') AS final_status,"
-        " t.decided_by IS NOT NULL AS decided"
-        " FROM error_triage t JOIN test_failures f ON f.id = t.test_failure_id"
-        f" JOIN reports r ON r.id = f.report_id WHERE {wanted}",
+        triaged_failures_sql("t.decided_by IS NOT NULL AS decided", wanted),
         {"workflow": workflow} if everything and workflow is not None else {},
         "triage refresh",
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 import pandas as pd
 
 from pmdata.analytics import Analytics
-from pmdata.triage.batch import classify_rows, histories
+from pmdata.triage.batch import classify_rows, histories, triaged_failures_sql
 from pmdata.triage.rules import Thresholds
 
 # Setting names, and the values tried for each threshold.
@@ -28,17 +28,7 @@ SETTINGS = {
 }
 TRIED = range(2, 11)
 
-DECIDED = (
-    "SELECT t.test_failure_id AS failure_id, r.workflow_name,"
-    " COALESCE(r.project, r.workflow_name) AS project,"
-    " COALESCE(f.test_file, '') AS test_file, f.test_name,"
-    " COALESCE(f.error, '') AS error, COALESCE(f.stack_trace, '') AS stack_trace,"
-    " COALESCE(f.error_snippet, '') AS error_snippet, f.error_location,"
-    " COALESCE(f.failed_in, '') AS failed_in, COALESCE(f.final_status, '') AS final_status,"
-    " t.decision AS person"
-    " FROM error_triage t JOIN test_failures f ON f.id = t.test_failure_id"
-    " JOIN reports r ON r.id = f.report_id WHERE t.decided_by IS NOT NULL"
-)
+DECIDED = triaged_failures_sql("t.decision AS person", "t.decided_by IS NOT NULL")
 
 
 @dataclass(frozen=True)

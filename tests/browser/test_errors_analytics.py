@@ -12,8 +12,9 @@ from pmdata.ingest.playwright_ingest import ingest_report
 from pmdata.store import migrate
 from pmdata.triage import service
 from tests.browser.conftest import serve, wait_idle
+from tests.browser.test_real_site import opened as opened_once
+from tests.browser.test_real_site import raw_lines
 from tests.conftest import ROOT, SHARED, rows
-from tests.test_real_data import RAW
 
 REPORTS = sorted((ROOT / "tests" / "fixtures" / "triage-suite" / "reports").glob("run-*.json"))
 
@@ -31,12 +32,9 @@ def suite_url(tmp_path_factory):
 
 
 def opened(page, url: str) -> str:
-    page.goto(url)
-    wait_idle(page)
-    expect(page.get_by_role("heading", level=1).first).to_be_visible()
-    assert page.get_by_test_id("stException").count() == 0, url
-    text = page.get_by_test_id("stApp").inner_text()
-    assert [line for line in text.splitlines() if RAW.search(line)] == [], url
+    """The page's text once it has run: no exception, no raw value."""
+    text = opened_once(page, url)
+    assert raw_lines(text) == [], url
     return text
 
 
