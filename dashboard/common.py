@@ -90,6 +90,13 @@ def permalink(page: str, **params) -> str:
     return f"/{routes.path_for(page, params)}" + (f"?{text}" if text else "")
 
 
+def with_failure_links(frame: pd.DataFrame, column: str = "failure_id") -> pd.DataFrame:
+    """`frame` with a `link` column opening each row's failure (none where it has no id)."""
+    return frame.assign(
+        link=[None if pd.isna(i) else permalink("errors", failure=int(i)) for i in frame[column]]
+    )
+
+
 MAX_ROWS = 500  # a table longer than this is read by filtering, not scrolling
 
 

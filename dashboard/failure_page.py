@@ -86,7 +86,7 @@ def show_failure(failure_id: int, f) -> None:
             f"{how_many(len(group), 'test')} share it:"
         )
         lists.table(
-            group.assign(link=[common.permalink("errors", failure=i) for i in group["failure_id"]]),
+            common.with_failure_links(group),
             "project test_name failures undecided link",
             opens_from="errors",
             name="same_cause",

@@ -86,9 +86,7 @@ def compare(runs: pd.DataFrame) -> None:
             + "."
         )
     )
-    compared = compared.assign(
-        link=[common.permalink("errors", failure=int(i)) for i in compared["failure_id"]]
-    )
+    compared = common.with_failure_links(compared)
     lists.table(
         compared,
         "change test_name link",

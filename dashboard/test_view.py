@@ -71,12 +71,7 @@ def show(workflow: str, test_name: str) -> None:
     if changes.empty:
         st.caption("The same outcome in every run shown.")
     else:
-        changes = changes.assign(
-            link=[
-                common.permalink("errors", failure=int(i)) if not pd.isna(i) else None
-                for i in changes["failure_id"]
-            ]
-        )
+        changes = common.with_failure_links(changes)
         lists.table(
             changes.iloc[::-1],
             "run_number run_at change outcome link",

@@ -56,7 +56,7 @@ def show_muted(muted) -> None:
         return
     with st.expander(f"Muted ({len(muted)}): shown apart, raising no priority"):
         lists.table(
-            muted.assign(link=[common.permalink("errors", failure=i) for i in muted["failure_id"]]),
+            common.with_failure_links(muted),
             "project test_name mute_reason muted_by muted_until link",
             opens_from="errors",
             name="muted",
@@ -149,7 +149,7 @@ if len(failing) > len(shown):
     st.caption(
         f"The {len(shown):,} most urgent of {len(failing):,} failing tests: filter for the rest."
     )
-shown = shown.assign(link=[common.permalink("errors", failure=i) for i in shown["failure_id"]])
+shown = common.with_failure_links(shown)
 lists.table(
     shown,
     "priority project test_name classification decision occurrences last_seen remediation link",
