@@ -41,7 +41,7 @@ run: setup
 	         PMDASH_PROJECT_ROOTS="$${PMDASH_PROJECT_ROOTS:-$$demo/projects}"; \
 	fi; \
 	echo "pmdash: http://localhost:$(PORT) (from the home network: this machine's address, port $(PORT))"; \
-	exec $(VENV)/bin/streamlit run app.py --server.address=$(ADDRESS) --server.port=$(PORT)
+	exec $(VENV)/bin/streamlit run server.py --server.address=$(ADDRESS) --server.port=$(PORT)
 
 # The browser tests need Debian's chromium; install it when we can (root), never a downloaded one.
 chromium:

@@ -189,3 +189,19 @@ def test_durations(runs: pd.DataFrame):
     )
     fig.update_layout(margin={"t": 10, "b": 10})
     return fig
+
+
+@_built_once
+def cost_per_day(data: pd.DataFrame):
+    """What agent sessions cost each day, by project (queries/agent_usage_daily.sql)."""
+    fig = px.bar(
+        data,
+        x="day",
+        y="cost_usd",
+        color="project",
+        labels={"day": "Day", "cost_usd": "Cost (USD)", "project": "Project"},
+    )
+    days = pd.to_datetime(data["day"]).nunique() if not data.empty else 0
+    fig.update_xaxes(tickformat="%d %b", **({"dtick": 86_400_000} if days <= 14 else {}))
+    fig.update_yaxes(tickprefix="$")
+    return fig

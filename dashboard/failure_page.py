@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, lists, readers, remediation
+from dashboard import common, lists, readers, remediation, usage_view
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec.tree import OpenSpecError
@@ -48,6 +48,7 @@ def show_failure(failure_id: int, f) -> None:
     st.markdown(inert(f"**Why (classifier):** {d['suggested_rationale'] or 'not classified yet'}"))
     if d["decided_by"]:
         st.markdown(inert(f"**Decided by {d['decided_by']}:** {d['rationale']}"))
+    usage_view.cost_line(f"error:{failure_id}")
     if not pd.isna(d["assigned_session_id"]):
         st.markdown(
             f"**Session on it:** [{int(d['assigned_session_id'])}]"

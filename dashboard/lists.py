@@ -55,6 +55,9 @@ HEADINGS = {
     "tools": "Tools",
     "files": "Files",
     "files_touched": "Files touched",
+    # What agent work cost (Claude Code's OpenTelemetry export).
+    "cost_usd": st.column_config.NumberColumn("Cost", format="$%.2f", width=72),
+    "tokens": st.column_config.NumberColumn("Tokens", format="compact", width=72),
 }
 
 

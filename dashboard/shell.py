@@ -8,8 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import common, filters, guard, readers, routes
+from pmdata.access import COOKIE, SignedIn
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
+from pmdata.paths import state_dir
 from pmdata.sessions import activity_summary, completion_notice, newly_finished, with_states
 from pmdata.sign_in import SignInGuard
 
@@ -36,6 +38,8 @@ def run() -> None:
             st.error(str(exc))
         if settings.readonly:
             st.caption(":material/lock: Read-only: write forms are hidden.")
+        if settings.password and st.session_state.get("who"):
+            st.caption(inert(f"Signed in as {st.session_state['who']}") + " · [Sign out](/signout)")
     page = navigation(settings.disable)
     if page is None:
         st.info("Every page is turned off (PMDASH_DISABLE): remove a name to bring it back.")
@@ -110,10 +114,31 @@ def _client() -> str:
     return address if isinstance(address, str) and address else "unknown client"
 
 
+@st.cache_resource
+def _signed_in(password: str, folder: str) -> SignedIn:
+    return SignedIn(password, folder)
+
+
+def _cookie_name(expected: str) -> str | None:
+    """The name the server's sign-in cookie carries (api/door.py signed it), if it is valid."""
+    cookie = st.context.cookies.get(COOKIE) if st.context.cookies else None
+    if not cookie:
+        return None
+    s = readers.settings()
+    return _signed_in(expected, str(s.state_dir) if s.state_dir else state_dir()).name(cookie)
+
+
 def _password_gate(expected: str | None) -> None:
     """An optional shared password for the home network (PMDASH_PASSWORD or secrets.toml).
-    Wrong guesses are slowed down and logged per client (pmdata.sign_in)."""
+    Served by server.py, the door signs people in before the page is even sent, and its cookie
+    says who they are; served by app.py alone, this form asks. Wrong guesses are slowed down
+    and logged per client (pmdata.sign_in)."""
     if not expected or st.session_state.get("signed_in"):
+        return
+    name = _cookie_name(expected)
+    if name:
+        st.session_state["signed_in"] = True
+        st.session_state["who"] = name  # beside every decision this person makes
         return
     guard = sign_in_guard()
     with st.form("sign_in"):

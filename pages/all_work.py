@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import common, filters, guard, lists, live, readers, shell
+from dashboard import common, filters, guard, lists, live, readers, shell, usage_view
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.sessions import agents_on, with_states
@@ -102,12 +102,13 @@ def work_view():
             for k, p, r in zip(items["kind"], items["project"], items["ref"], strict=True)
         ],
     )
+    items = usage_view.with_item_costs(items, usage_view.daily(f.project))
     st.subheader("Work by priority")
     if total > len(items):
         st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
     lists.table(
         items,
-        "priority kind project title status detail agent active_at link",
+        "priority kind project title status detail agent cost_usd active_at link",
         opens_from="all_work",
         active_at=lists.ago("Last activity"),
     )
@@ -149,5 +150,5 @@ def work_view():
 
 
 # A new failure, event or session, or an edit on disk, shows by itself.
-live.live("failing_tests", "latest_events", "session_activity", trees=True)
+live.live("failing_tests", "latest_events", "session_activity", "agent_usage_daily", trees=True)
 work_view()

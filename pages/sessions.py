@@ -4,7 +4,8 @@ what a finished one did."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, common, filters, guard, lists, live, readers, shell
+from dashboard import charts, common, filters, guard, lists, live, readers, shell, usage_view
+from pmdata import usage
 from pmdata.inert_markdown import inert
 from pmdata.sessions import (
     activity_summary,
@@ -41,6 +42,8 @@ def sessions_view():
             )
         return
     sessions = with_states(sessions, common.now(), readers.settings().idle_minutes)
+    costs = usage_view.daily(f.project)
+    sessions = usage_view.with_session_costs(sessions, costs)
     if chosen:  # a link to one session shows it whatever the status and search filters say
         show_session(sessions, chosen)
         return
@@ -70,12 +73,13 @@ def sessions_view():
             avg_duration_ms=sessions["avg_duration_ms"].round().astype("Int64"),  # 1039 ms
         ),
         "id project state_text session_type work_item last_tool tool_calls success_rate"
-        " avg_duration_ms link",
+        " avg_duration_ms cost_usd tokens link",
         opens_from="sessions",
         id="Session",
         state_text="State",
         success_rate=st.column_config.ProgressColumn("Success", min_value=0, max_value=1),
     )
+    usage_view.cost_summary(costs, sessions["id"])
     calls = readers.run("session_tool_calls", since=common.now() - 7 * 86_400)
     calls = calls[calls["session_id"].isin(sessions["id"])]
     if not calls.empty:
@@ -132,6 +136,10 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
     cols[1].metric("Succeeded", summary["succeeded"])
     cols[2].metric("Failed", summary["failed"])
     cols[3].metric("Duration", describe_duration(summary["duration_s"]))
+    if not pd.isna(r["cost_usd"]):
+        cols = st.columns(4)
+        cols[0].metric("Cost", usage.money(r["cost_usd"]))
+        cols[1].metric("Tokens", usage.tokens_text(r["tokens"]).removesuffix(" tokens"))
     if summary["tools"]:
         tools = ", ".join(f"{t} × {n}" for t, n in summary["tools"].items())
         st.markdown(inert(f"**Tools:** {tools}"))
@@ -155,5 +163,7 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
 
 
 # New events show by themselves, and "idle for 6 min" moves on with the clock.
-live.live("session_activity", "session_tool_calls", "session_summaries", clock=True)
+live.live(
+    "session_activity", "session_tool_calls", "session_summaries", "agent_usage_daily", clock=True
+)
 sessions_view()

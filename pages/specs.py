@@ -3,7 +3,7 @@ create-proposal and archive forms (only for the project on screen)."""
 
 import streamlit as st
 
-from dashboard import common, filters, lists, live, readers, shell
+from dashboard import common, filters, lists, live, readers, shell, usage_view
 from pmdata.errors import PmdashError
 from pmdata.inert_markdown import inert
 from pmdata.openspec import transaction
@@ -49,6 +49,7 @@ def agents_line(project: str, change_id: str) -> None:
             for r in on_it.itertuples(index=False)
         )
     )
+    usage_view.cost_line(str(item))
 
 
 def unfinished_archives(shown) -> None:

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from pmdata import commands
+from pmdata import commands, network_commands
 from pmdata.errors import PmdashError
 from pmdata.vocabulary import DECISIONS
 
@@ -114,7 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--project", type=Path, help="the project folder (.claude/settings.json)")
     where.add_argument("--user", action="store_true", help="~/.claude/settings.json")
     p.add_argument("--drain", action="store_true", help="record the spool of unrecorded events")
-    p.set_defaults(func=commands.cmd_hook_install)
+    p.add_argument(
+        "--url", help="the pmdash server (http://server:8501): Claude Code's HTTP hooks post there"
+    )
+    p.add_argument(
+        "--token-env", metavar="VAR", help="the environment variable holding the server's token"
+    )
+    p.add_argument(
+        "--command",
+        action="store_true",
+        help="with --url: a command hook that forwards, keeping events while the server is down",
+    )
+    p.set_defaults(func=network_commands.cmd_hook_install)
+    _token(sub)
 
     p = sub.add_parser("ingest", help="record producers' output in the database")
     kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -156,6 +168,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=commands.cmd_demo)
     return parser
+
+
+def _token(sub) -> None:
+    p = sub.add_parser("token", help="tokens that let scripts and other machines use the server")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help, example, func in (
+        ("create", "make a named token; prints it once", "pmdata token create ci-runner",
+         network_commands.cmd_token_create),
+        ("list", "the tokens' names and dates", "pmdata token list",
+         network_commands.cmd_token_list),
+        ("revoke", "refuse a token from now on", "pmdata token revoke ci-runner",
+         network_commands.cmd_token_revoke),
+    ):  # fmt: skip
+        a = _with_example(actions, name, help, example)
+        if name != "list":
+            a.add_argument("name", help="the token's name (shown as who made a decision)")
+        a.set_defaults(func=func)
 
 
 def _openspec(sub) -> None:

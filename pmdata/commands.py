@@ -129,18 +129,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_hook_install(args: argparse.Namespace) -> int:
-    from pmdata.ingest.hook_settings import hook_command, install, settings_path
-
-    path = settings_path(args.project, args.user)
-    added = install(path, hook_command(args.db))
-    if added:
-        print(f"{path}: added pmdash to {', '.join(added)}")
-    else:
-        print(f"{path}: already set up, nothing changed")
-    return 0
-
-
 def cmd_ingest_playwright(args: argparse.Namespace) -> int:
     from pmdata.ingest.playwright_ingest import ingest_report, watch
 

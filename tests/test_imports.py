@@ -79,6 +79,20 @@ def test_the_library_never_imports_streamlit():
     assert users == []
 
 
+def test_the_library_knows_nothing_of_http_and_the_pages_nothing_of_the_api():
+    """pmdata is used by the command line, the pages and the API alike: the server's framework
+    stays in api/; the pages never import the API (the API reads through the pages' readers)."""
+    web = [
+        name
+        for name, path in modules().items()
+        if any(t.split(".")[0] in ("starlette", "uvicorn", "api") for t, _ in imports_of(path))
+    ]
+    pages = [str(p.relative_to(ROOT)) for p in [*(ROOT / "dashboard").glob("*.py"),
+                                                *(ROOT / "pages").glob("*.py")]
+             if any(t.split(".")[0] == "api" for t, _ in imports_of(p))]  # fmt: skip
+    assert web == [] and pages == []
+
+
 def test_no_module_is_past_the_size_a_reader_keeps_in_mind():
     big = {
         str(p.relative_to(ROOT)): n
@@ -86,6 +100,8 @@ def test_no_module_is_past_the_size_a_reader_keeps_in_mind():
             *PACKAGE.rglob("*.py"),
             *(ROOT / "dashboard").glob("*.py"),
             *(ROOT / "pages").glob("*.py"),
+            *(ROOT / "api").glob("*.py"),
+            ROOT / "server.py",
         ]
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }

@@ -17,21 +17,40 @@ def main(argv: list[str]) -> int:
     and exits 1 when events are still waiting."""
     environ = dict(os.environ)
     db = environ.get("PMDASH_DB") or None
-    drain_only, unknown = False, []
+    drain_only, unknown, url, token_env = False, [], None, "PMDASH_TOKEN"
     args = list(argv)
     while args:
         arg = args.pop(0)
-        if arg == "--db" and args:
-            db = args.pop(0)
-        elif arg.startswith("--db="):
-            db = arg[5:]
+        if arg in ("--db", "--url", "--token-env") and args:
+            value = args.pop(0)
+        elif arg.startswith(("--db=", "--url=", "--token-env=")):
+            arg, _, value = arg.partition("=")
         elif arg == "--drain":
             drain_only = True
+            continue
         else:
             unknown.append(arg)
+            continue
+        if arg == "--db":
+            db = value
+        elif arg == "--url":
+            url = value
+        else:
+            token_env = value
     recorder = HookRecorder(os.path.expanduser(db) if db else None, environ)
+    sender = recorder
+    if url:
+        from pmdata.ingest.hook_forward import Forwarder
+
+        try:
+            sender = Forwarder(recorder, url, token_env)
+        except ValueError as exc:
+            unknown.append(str(exc))
     if unknown:
-        message = f"unknown argument(s) {' '.join(unknown)} (pmdata hook [--db PATH] [--drain])"
+        message = (
+            f"unknown argument(s) {' '.join(unknown)} "
+            "(pmdata hook [--db PATH | --url URL [--token-env VAR]] [--drain])"
+        )
         if drain_only:
             print(f"pmdata hook: {message}", file=sys.stderr)
             return 2
@@ -39,7 +58,7 @@ def main(argv: list[str]) -> int:
         print(f"pmdata hook: {message}", file=sys.stderr)
     if drain_only:
         try:
-            report = recorder.drain()
+            report = sender.drain()
         except OSError as exc:  # the state folder itself cannot be used
             print(f"pmdata hook --drain: cannot use {recorder.folder}: {exc}", file=sys.stderr)
             return 2
@@ -54,7 +73,7 @@ def main(argv: list[str]) -> int:
             raw = stdin.buffer.read().decode("utf-8", "surrogateescape")
         else:  # a text stream handed in by a caller (tests, an embedding program)
             raw = stdin.read()
-        recorder.handle(raw)
+        sender.handle(raw)
     except Exception as exc:  # never in the agent's way, whatever happens
         recorder.log(f"error: {type(exc).__name__}: {exc}")
     # Never 2: Claude Code reads exit 2 from a PreToolUse hook as "block this tool call".

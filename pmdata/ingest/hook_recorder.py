@@ -69,8 +69,10 @@ class HookRecorder:
         self.log_path = os.path.join(self.folder, "hook.log")
 
     # -- the entry point ----------------------------------------------------------------------
-    def handle(self, raw: str) -> str:
-        """Record `raw`; returns 'recorded', 'spooled' or 'rejected' (never raises)."""
+    def handle(self, raw: str, item_text: str | None = None) -> str:
+        """Record `raw`; returns 'recorded', 'spooled' or 'rejected' (never raises). The work
+        item is `item_text` when given (the server reads it from a header), else the agent's
+        PMDASH_WORK_ITEM."""
         deadline = time.monotonic() + self.budget_s
         received = int(time.time() * 1000)
         try:
@@ -78,7 +80,8 @@ class HookRecorder:
         except BadPayload as exc:
             self.log(f"rejected: {exc}", raw)
             return "rejected"
-        item_text = self.environ.get("PMDASH_WORK_ITEM")
+        if item_text is None:
+            item_text = self.environ.get("PMDASH_WORK_ITEM")
         try:
             work_item = parse_work_item(item_text)
         except BadPayload as exc:  # the event still counts; only the link is refused
@@ -90,7 +93,7 @@ class HookRecorder:
             self.spool.add(received, item_text, raw)
         else:
             try:
-                with self._connect(min(RECORD_WAIT_S, self.budget_s / 2)) as con:
+                with self.connect(min(RECORD_WAIT_S, self.budget_s / 2)) as con:
                     self._record(con, event, work_item)
                 return "recorded"
             except (sqlite3.Error, OSError) as exc:
@@ -120,7 +123,7 @@ class HookRecorder:
 
     # -- storage ------------------------------------------------------------------------------
     @contextmanager
-    def _connect(self, wait_s: float):
+    def connect(self, wait_s: float):
         if self.db is None:
             raise sqlite3.OperationalError("no database configured (PMDASH_DB or --db)")
         if not os.path.isfile(self.db):
@@ -147,8 +150,8 @@ class HookRecorder:
         wait = DRAIN_WAIT_S if deadline is None else deadline - time.monotonic()
         if wait <= 0.02:
             return
-        with self._connect(wait) as con:
-            receipts = _has_table(con, RECEIPTS)
+        with self.connect(wait) as con:
+            receipts = has_table(con, RECEIPTS)
             for start in range(0, len(names), CHUNK):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0.02:
@@ -173,7 +176,7 @@ class HookRecorder:
                     continue
                 con.execute("SAVEPOINT one_event")
                 try:
-                    if receipts and not _first_receipt(con, entry["id"]):
+                    if receipts and not first_receipt(con, entry["id"]):
                         report.duplicates += 1
                     else:
                         write_event(con, event, item, self.log)
@@ -211,12 +214,12 @@ class HookRecorder:
             print(f"pmdata hook: {reason}", file=sys.stderr)
 
 
-def _has_table(con: sqlite3.Connection, name: str) -> bool:
+def has_table(con: sqlite3.Connection, name: str) -> bool:
     found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
     return found.fetchone() is not None
 
 
-def _first_receipt(con: sqlite3.Connection, event_id: str) -> bool:
+def first_receipt(con: sqlite3.Connection, event_id: str) -> bool:
     """Remember `event_id` as recorded; False when it already was."""
     cur = con.execute(f"INSERT OR IGNORE INTO {RECEIPTS} (event_id) VALUES (?)", (event_id,))
     return cur.rowcount == 1

@@ -35,6 +35,10 @@ class Spool:
         self._write(event_id, received_at_ms, work_item, raw)
         return event_id
 
+    def keep(self, event_id: str, received_at_ms: int, work_item: str | None, raw: str) -> None:
+        """Keep an event that already has an id (sent from another machine's spool)."""
+        self._write(event_id, received_at_ms, work_item, raw)
+
     def _write(self, event_id: str, received_at_ms: int, work_item: str | None, raw: str) -> None:
         os.makedirs(self.folder, exist_ok=True)
         self._sequence += 1

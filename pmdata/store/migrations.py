@@ -194,6 +194,11 @@ def _test_mutes(conn: Connection) -> list[str]:
     return _create_missing(conn, [schema.test_mutes])
 
 
+@migration("agent_usage")
+def _agent_usage(conn: Connection) -> list[str]:
+    return _create_missing(conn, [schema.agent_usage])
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "

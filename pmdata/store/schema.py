@@ -241,6 +241,31 @@ test_mutes = Table(
     sqlite_autoincrement=True,
 )
 
+# What agent sessions cost, from Claude Code's OpenTelemetry export (pmdata.ingest.otlp_usage):
+# one row per api_request / api_error event, or per data point of the cost and token metrics.
+# Joined to sessions by Claude's session id. `record_key` makes a batch sent twice count once.
+agent_usage = Table(
+    "agent_usage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_key", Text, nullable=False, unique=True),
+    Column("agent_id", Text, nullable=False),  # Claude Code's session.id = sessions.agent_id
+    Column("source", Text, nullable=False),  # event | metric
+    Column("kind", Text, nullable=False),  # api_request, api_error; cost.usage, token.usage:input
+    Column("model", Text),
+    Column("at", Integer, nullable=False),  # epoch seconds
+    Column("series_start", Integer),  # a metric point's start (ns): a cumulative series' key
+    Column("cost_usd", Float),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    Column("cache_read_tokens", Integer),
+    Column("cache_creation_tokens", Integer),
+    Column("duration_ms", Integer),
+    Column("detail", Text),  # an API error's message
+    Index("idx_agent_usage_agent", "agent_id", "at"),
+    sqlite_autoincrement=True,
+)
+
 OUR_TABLES = tuple(t for t in metadata.tables if t not in HOMELAB_TABLES)
 
 # Nullable columns we add to their tables (by ALTER TABLE in pmdata.store.migrations). They are

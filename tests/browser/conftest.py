@@ -44,15 +44,24 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 6
     pytest.fail(f"streamlit not healthy after {timeout}s:\n{log.read_text()}")
 
 
-def serve(demo: Path, log: Path, db: Path | None = None, roots: Path | None = None):
-    """`streamlit run app.py` on a demo folder (or on `db` and the project `roots`); yields the
-    base URL, stops the server after."""
+def serve(
+    demo: Path,
+    log: Path,
+    db: Path | None = None,
+    roots: Path | None = None,
+    script: str = "server.py",
+    **settings: str,
+):
+    """`streamlit run server.py` (as `make run` does) on a demo folder (or on `db` and the
+    project `roots`), with more PMDASH_ `settings` (password="x"); yields the base URL, stops
+    the server after."""
     port = free_port()
     env = {
         **os.environ,
         "PMDASH_DB": str(db or demo / "pmdash.db"),
         "PMDASH_PROJECT_ROOTS": str(roots or demo / "projects"),
         "PMDASH_STATE_DIR": str(log.parent / "state"),
+        **{f"PMDASH_{k.upper()}": v for k, v in settings.items()},
     }
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -61,7 +70,7 @@ def serve(demo: Path, log: Path, db: Path | None = None, roots: Path | None = No
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,
                 "--server.address=127.0.0.1",
                 f"--server.port={port}",
                 "--server.headless=true",
