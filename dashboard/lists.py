@@ -56,8 +56,9 @@ HEADINGS = {
     "files": "Files",
     "files_touched": "Files touched",
     # What agent work cost (Claude Code's OpenTelemetry export).
-    "cost_usd": st.column_config.NumberColumn("Cost", format="$%.2f", width=72),
-    "tokens": st.column_config.NumberColumn("Tokens", format="compact", width=72),
+    # Text ("$1.53", "1.9M"), blank when no telemetry came: a list's missing values are text.
+    "cost": _TEXT("Cost", width=72),
+    "tokens_used": _TEXT("Tokens", width=72),
 }
 
 

@@ -24,15 +24,18 @@ def daily(project: str | None = None) -> pd.DataFrame | None:
 
 
 def with_session_costs(sessions: pd.DataFrame, rows: pd.DataFrame | None) -> pd.DataFrame:
-    """`sessions` (with agent_id) with what each cost: cost_usd and tokens, 0 when none came."""
-    if rows is None:
-        return sessions.assign(cost_usd=float("nan"), tokens=pd.NA)
-    totals = usage.per_session(rows)[["agent_id", "cost_usd", "tokens"]]
-    out = sessions.merge(totals, on="agent_id", how="left")
+    """`sessions` (with agent_id) with what each cost: cost_usd and tokens (NaN when no
+    telemetry came), and the same as words for a list (cost, tokens_used; blank when none)."""
+    if rows is None or rows.empty:
+        out = sessions.assign(cost_usd=float("nan"), tokens=float("nan"))
+    else:
+        totals = usage.per_session(rows)[["agent_id", "cost_usd", "tokens"]]
+        out = sessions.merge(totals, on="agent_id", how="left")
     return out.assign(
-        cost_usd=out["cost_usd"].fillna(0.0).astype(float),
-        tokens=out["tokens"].fillna(0).astype("int64"),
-    )
+        cost=[usage.money(c) if c == c else "" for c in out["cost_usd"]],
+        tokens_used=[usage.tokens_text(t).removesuffix(" tokens") if t == t else ""
+                     for t in out["tokens"]],
+    )  # fmt: skip
 
 
 def work_item_keys(items: pd.DataFrame) -> list[str]:
@@ -44,10 +47,12 @@ def work_item_keys(items: pd.DataFrame) -> list[str]:
 
 
 def with_item_costs(items: pd.DataFrame, rows: pd.DataFrame | None) -> pd.DataFrame:
+    """The All Work list with what the sessions on each item cost (blank: none did)."""
     if rows is None or rows.empty or items.empty:
-        return items.assign(cost_usd=float("nan"))
+        return items.assign(cost_usd=float("nan"), cost="")
     totals = usage.per_work_item(rows).set_index("work_item")["cost_usd"]
-    return items.assign(cost_usd=pd.Series(work_item_keys(items), index=items.index).map(totals))
+    costs = pd.Series(work_item_keys(items), index=items.index).map(totals)
+    return items.assign(cost_usd=costs, cost=[usage.money(c) if c == c else "" for c in costs])
 
 
 def cost_line(work_item: str) -> None:

@@ -108,7 +108,7 @@ def work_view():
         st.caption(f"The {len(items)} most urgent of {total}: filter to see the rest.")
     lists.table(
         items,
-        "priority kind project title status detail agent cost_usd active_at link",
+        "priority kind project title status detail agent cost active_at link",
         opens_from="all_work",
         active_at=lists.ago("Last activity"),
     )

@@ -73,7 +73,7 @@ def sessions_view():
             avg_duration_ms=sessions["avg_duration_ms"].round().astype("Int64"),  # 1039 ms
         ),
         "id project state_text session_type work_item last_tool tool_calls success_rate"
-        " avg_duration_ms cost_usd tokens link",
+        " avg_duration_ms cost tokens_used link",
         opens_from="sessions",
         id="Session",
         state_text="State",
@@ -136,7 +136,7 @@ def show_session(sessions: pd.DataFrame, chosen: str) -> None:
     cols[1].metric("Succeeded", summary["succeeded"])
     cols[2].metric("Failed", summary["failed"])
     cols[3].metric("Duration", describe_duration(summary["duration_s"]))
-    if not pd.isna(r["cost_usd"]):
+    if r["cost"]:
         cols = st.columns(4)
         cols[0].metric("Cost", usage.money(r["cost_usd"]))
         cols[1].metric("Tokens", usage.tokens_text(r["tokens"]).removesuffix(" tokens"))

@@ -174,7 +174,7 @@ def _fill_agents(con: sqlite3.Connection, rng: random.Random, names: list[str], 
                 " last_activity_at, session_type, work_item) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     project_ids[name],
-                    data.agent_uuid(rng),
+                    agent := data.agent_uuid(rng),
                     "stopped" if finished else "running",
                     start,
                     end if finished else None,
@@ -209,6 +209,12 @@ def _fill_agents(con: sqlite3.Connection, rng: random.Random, names: list[str], 
                 rows,
             )
             hooks += len(rows)
+            con.executemany(
+                "INSERT INTO agent_usage (record_key, agent_id, source, kind, model, at, cost_usd,"
+                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,"
+                " duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                data.api_requests(agent, start, end),
+            )
             if kind == "error_remediation" and failure:
                 con.execute(
                     "UPDATE error_triage SET assigned_session_id = ? WHERE id = ?",

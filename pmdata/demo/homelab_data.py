@@ -288,3 +288,26 @@ def hook_events(
     if finished:
         yield ("session_stop", end - 1, None, None, None, 1, None, None)
         yield ("session_end", end, None, None, None, 1, None, None)
+
+
+MODELS = ("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5")
+
+
+def api_requests(agent: str, start: int, end: int) -> Iterator[tuple]:
+    """What a session's model calls cost, as Claude Code's telemetry reports them (agent_usage):
+    (record_key, agent_id, source, kind, model, at, cost_usd, input, output, cache_read,
+    cache_creation, duration_ms). Seeded by the session, so adding it changes no other draw."""
+    rng = random.Random(agent)
+    model = rng.choice(MODELS)
+    per_million = {"claude-opus-4-1": 15.0, "claude-sonnet-4-5": 3.0, "claude-haiku-4-5": 1.0}[
+        model
+    ]
+    t, n = start + 3, 0
+    while t < end:
+        inputs, outputs = rng.randint(200, 4000), rng.randint(50, 1500)
+        cached = rng.randint(5_000, 60_000)
+        cost = (inputs + outputs * 5 + cached * 0.1) * per_million / 1_000_000
+        yield (f"demo-{agent}-{n}", agent, "event", "api_request", model, t, round(cost, 6),
+               inputs, outputs, cached, rng.randint(0, 3000), rng.randint(800, 12_000))  # fmt: skip
+        t += rng.randint(20, 120)
+        n += 1
