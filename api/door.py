@@ -139,6 +139,8 @@ autofocus></label>
 async def sign_in(request: Request) -> Response:
     state = door_state()
     if request.method == "GET":
+        if not state.password:  # nothing to sign in to
+            return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
         return _form(_safe_next(request.query_params.get("next")))
     # A plain urlencoded form, read here (Starlette's form parser needs python-multipart).
     fields = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)

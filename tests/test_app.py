@@ -418,7 +418,8 @@ def test_sessions_show_states_and_idle_minutes(demo):
     idle = {"idle for N min", "idle for N h N min", "idle for N d N h"}
     assert "finished" in states and states & idle
     assert states <= {"running", "finished", "waiting for its agent"} | idle
-    assert {m.label for m in at.metric} == {"Waiting", "Running", "Idle", "Finished"}
+    states = {"Waiting", "Running", "Idle", "Finished"}
+    assert states <= {m.label for m in at.metric}  # and what they cost: tests/test_usage.py
 
 
 def test_a_session_permalink_opens_its_page_with_its_timeline_and_work_item(demo):

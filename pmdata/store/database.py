@@ -16,13 +16,52 @@ from pmdata.errors import StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+
+
 # DuckDB's sqlite scanner carries its own copy of SQLite. Two copies in one process cannot see
 # each other's locks on a file, so one opening it while the other has it open takes itself for
 # the only user and resets the WAL index under the other's memory map (a bus error once the WAL
 # outgrows one index page). Within a process, a DuckDB scan and a writing connection therefore
 # never overlap: both hold this lock. Separate processes (the homelab services, the hook
 # recorder) are unaffected: their locks are seen.
-ONE_SQLITE_AT_A_TIME = threading.RLock()
+class FileTurns:
+    """A reentrant lock that knows when someone waits for it: a holder that would gladly keep
+    the file open (the server's hook writer, between batches) gives it up when asked."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._count = threading.Lock()
+        self._waiting = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self._lock.acquire(blocking=False):
+            return True
+        if not blocking:
+            return False
+        with self._count:
+            self._waiting += 1
+        try:
+            return self._lock.acquire(True, timeout)
+        finally:
+            with self._count:
+                self._waiting -= 1
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def wanted(self) -> bool:
+        """Whether another thread waits for the file now."""
+        return self._waiting > 0
+
+    def __enter__(self) -> FileTurns:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+ONE_SQLITE_AT_A_TIME = FileTurns()
 HOW_TO_CREATE = "run `pmdata migrate --db PATH` to create one, or `pmdata demo DIR` for demo data"
 
 

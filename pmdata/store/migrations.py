@@ -199,6 +199,23 @@ def _agent_usage(conn: Connection) -> list[str]:
     return _create_missing(conn, [schema.agent_usage])
 
 
+# Pairing a PostToolUse with its PreToolUse looks among the session's open calls: without an
+# index it reads every event of the session, which grows with it (and with eight agents at once
+# on the server). Partial: it holds only open calls, a handful of rows.
+OPEN_CALLS_INDEX = "pmdash_idx_hooks_open_calls"
+
+
+@migration("hooks_open_calls_index")
+def _hooks_open_calls(conn: Connection) -> list[str]:
+    if OPEN_CALLS_INDEX in _indexes(conn):
+        return []
+    conn.exec_driver_sql(
+        f"CREATE INDEX {OPEN_CALLS_INDEX} ON hooks (session_id, tool_use_id, tool_name)"
+        " WHERE hook_type = 'pre_tool_use' AND success IS NULL"
+    )
+    return [f"created index {OPEN_CALLS_INDEX}"]
+
+
 def _ensure_record_table(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {RECORD_TABLE} "
@@ -273,6 +290,9 @@ def revert(path: Path | str) -> list[str]:
     done: list[str] = []
     with _transaction(path, "revert") as conn:
         existing = _tables(conn)
+        if OPEN_CALLS_INDEX in _indexes(conn):  # on their table, over a column of ours
+            conn.exec_driver_sql(f'DROP INDEX "{OPEN_CALLS_INDEX}"')
+            done.append(f"dropped index {OPEN_CALLS_INDEX}")
         for table in (*schema.OUR_TABLES, RECORD_TABLE):
             if table in existing:
                 conn.exec_driver_sql(f'DROP TABLE "{table}"')
