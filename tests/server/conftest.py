@@ -34,7 +34,7 @@ def pmdata(state: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")  # one server for every module here: it takes seconds to start
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("server")
     db = copy_fixture_db(folder / "claude.db")
