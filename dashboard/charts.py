@@ -28,6 +28,13 @@ def tool_colors(tools) -> dict[str, str]:
     return {t: _TOOL_PALETTE[i % len(_TOOL_PALETTE)] for i, t in enumerate(sorted(set(tools)))}
 
 
+def _in_days(fig, data: pd.DataFrame):
+    """Days, never 23:59:59.9996: a tick per day while they fit, plotly's choice of days after."""
+    days = pd.to_datetime(data["day"]).nunique() if not data.empty else 0
+    fig.update_xaxes(tickformat="%d %b", **({"dtick": 86_400_000} if days <= 14 else {}))
+    return fig
+
+
 @_built_once
 def failures_by_day(data: pd.DataFrame):
     fig = px.bar(
@@ -39,10 +46,7 @@ def failures_by_day(data: pd.DataFrame):
         category_orders={"classification": list(CLASS_COLORS)},
         labels={"day": "Day", "failures": "Failures", "classification": "Class"},
     )
-    # Days, never 23:59:59.9996: a tick per day while they fit, plotly's choice of days after.
-    days = pd.to_datetime(data["day"]).nunique() if not data.empty else 0
-    fig.update_xaxes(tickformat="%d %b", **({"dtick": 86_400_000} if days <= 14 else {}))
-    return fig
+    return _in_days(fig, data)
 
 
 @_built_once
@@ -201,7 +205,5 @@ def cost_per_day(data: pd.DataFrame):
         color="project",
         labels={"day": "Day", "cost_usd": "Cost (USD)", "project": "Project"},
     )
-    days = pd.to_datetime(data["day"]).nunique() if not data.empty else 0
-    fig.update_xaxes(tickformat="%d %b", **({"dtick": 86_400_000} if days <= 14 else {}))
     fig.update_yaxes(tickprefix="$")
-    return fig
+    return _in_days(fig, data)

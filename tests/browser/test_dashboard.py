@@ -47,6 +47,24 @@ def test_a_filtered_view_is_a_link_another_browser_opens_the_same(app_url, brows
     other.close()
 
 
+def decide(page, decision_word: str, rationale: str) -> None:
+    """Save a decision with the failure page's form, as a person does."""
+    form = page.get_by_test_id("stForm").first
+    # Typed, not clicked: low on a long page the option list can open outside the viewport.
+    decision = form.get_by_role("combobox", name="Decision")
+    decision.click()
+    decision.press_sequentially(decision_word)
+    # The box shows typed text as its value before anything is chosen: Enter must wait for the
+    # filtered option, or on a busy machine it chooses nothing and the default is saved.
+    expect(page.get_by_role("option", name=decision_word)).to_be_visible()
+    decision.press("Enter")
+    form.get_by_label("Rationale").fill(rationale)
+    expect(decision).to_have_value(decision_word)  # after the blur: the choice, not text
+    form.get_by_role("button", name="Save decision").click()
+    wait_idle(page)
+    expect(page.get_by_text(f"Saved: {decision_word}")).to_be_visible()
+
+
 def test_submitting_a_triage_override(app_url, served_demo, page):
     db = served_demo / "pmdash.db"
     con = sqlite3.connect(db)
@@ -58,20 +76,7 @@ def test_submitting_a_triage_override(app_url, served_demo, page):
     con.close()
     page.goto(f"{app_url}/errors?project={project}&failure={failure_id}")
     wait_idle(page)
-    form = page.get_by_test_id("stForm").first
-    # Typed, not clicked: low on a long page the option list can open outside the viewport.
-    decision = form.get_by_role("combobox", name="Decision")
-    decision.click()
-    decision.press_sequentially("ignore")
-    # The box shows typed text as its value before anything is chosen: Enter must wait for the
-    # filtered option, or on a busy machine it chooses nothing and the default is saved.
-    expect(page.get_by_role("option", name="ignore")).to_be_visible()
-    decision.press("Enter")
-    form.get_by_label("Rationale").fill("flaky network in the lab, not the product")
-    expect(decision).to_have_value("ignore")  # after the blur, so this is the choice, not text
-    form.get_by_role("button", name="Save decision").click()
-    wait_idle(page)
-    expect(page.get_by_text("Saved: ignore")).to_be_visible()
+    decide(page, "ignore", "flaky network in the lab, not the product")
     con = sqlite3.connect(db)
     decision, rationale = con.execute(
         "SELECT decision, rationale FROM error_triage WHERE test_failure_id = ?", (failure_id,)

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import serve, wait_idle
+from tests.browser.test_dashboard import decide
 from tests.browser.test_live import LIVE_TIMEOUT_MS, metric
 from tests.conftest import ROOT
 from tests.server.http import bearer, call
@@ -75,16 +76,7 @@ def test_signing_in_holds_across_reloads_and_tabs_and_names_who_decided(locked, 
     wait_idle(other)
     expect(other.get_by_text("Signed in as Ana")).to_be_visible()
     other.close()
-    form = page.get_by_test_id("stForm").first
-    decision = form.get_by_role("combobox", name="Decision")
-    decision.click()
-    decision.press_sequentially("ignore")
-    expect(page.get_by_role("option", name="ignore")).to_be_visible()
-    decision.press("Enter")
-    form.get_by_label("Rationale").fill("the lab's proxy, not the product")
-    expect(decision).to_have_value("ignore")
-    form.get_by_role("button", name="Save decision").click()
-    expect(page.get_by_text("Saved: ignore")).to_be_visible()
+    decide(page, "ignore", "the lab's proxy, not the product")
     con = sqlite3.connect(db)
     decided_by = con.execute(
         "SELECT decided_by FROM error_triage WHERE test_failure_id = ?", (failure_id,)

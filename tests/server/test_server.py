@@ -259,16 +259,8 @@ def test_hook_install_writes_http_hooks_and_merges(tmp_path):
         )
     )
     state = tmp_path / "state"
-    args = [
-        "hook",
-        "install",
-        "--project",
-        str(tmp_path),
-        "--url",
-        "server:8501",
-        "--token-env",
-        "PMDASH_TOKEN",
-    ]
+    install = ["hook", "install", "--project", str(tmp_path), "--url", "server:8501"]
+    args = [*install, "--token-env", "PMDASH_TOKEN"]
     assert pmdata(state, *args).returncode == 0
     written = json.loads(settings.read_text())
     hook = written["hooks"]["PreToolUse"][0]["hooks"][0]
@@ -290,19 +282,7 @@ def test_hook_install_writes_http_hooks_and_merges(tmp_path):
     again = pmdata(state, *args)
     assert "nothing changed" in again.stdout and settings.read_bytes() == before
     # The forwarding command hook takes the HTTP hook's place: never both, never twice.
-    assert (
-        pmdata(
-            state,
-            "hook",
-            "install",
-            "--project",
-            str(tmp_path),
-            "--url",
-            "server:8501",
-            "--command",
-        ).returncode
-        == 0
-    )
+    assert pmdata(state, *install, "--command").returncode == 0
     stop = json.loads(settings.read_text())["hooks"]["Stop"]
     ours = [
         h
