@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from api.context import door_state
 from pmdata.access import COOKIE, clean_name
+from pmdata.errors import PmdashError
 from pmdata.sign_in import SignInGuard
 
 log = logging.getLogger("pmdash.door")
@@ -58,7 +59,15 @@ class Door:
         path = scope.get("path", "")
         if path in OPEN_PATHS:
             return await self.app(scope, receive, send)
-        state = door_state()
+        try:
+            state = door_state()
+        except PmdashError as exc:  # a setting that cannot be read: shut, and say why
+            log.error("the door cannot read its settings: %s", exc)
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1011})
+                return None
+            response = Response(f"pmdash: configuration problem: {exc}\n", 503)
+            return await response(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         token_name = state.tokens.who(_bearer(headers))
         person = state.signed_in.name(_cookie(headers)) if state.signed_in else None

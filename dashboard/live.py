@@ -1,6 +1,6 @@
 """Live pages: a page reruns by itself within 2 s of a change to what it shows (an event, a
-report or a cost record arriving over HTTP included). The one way a
-page refreshes itself: an idle dashboard re-runs nothing."""
+report or a cost record arriving over HTTP included). The one way a page refreshes itself: an
+idle dashboard re-runs nothing."""
 
 from __future__ import annotations
 
