@@ -1,6 +1,7 @@
 """The door as an ASGI middleware on its own, for what a live server makes slow to reach."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 
 def run(door, scope):
@@ -12,7 +13,9 @@ def run(door, scope):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(door(scope, receive, send))
+    # A thread of its own: the browser tests' playwright keeps a loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, door(scope, receive, send)).result()
     return sent
 
 
