@@ -6,6 +6,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from api.door import Door
+from api.hooks import HookIntake
 from api.routes import ROUTES
 
-app = st.App("app.py", routes=ROUTES, middleware=[Middleware(Door)])
+app = st.App("app.py", routes=ROUTES, middleware=[Middleware(Door), Middleware(HookIntake)])

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from api.context import door_state
+from api.context import door_state, settings
 from pmdata.access import COOKIE, clean_name
 from pmdata.errors import PmdashError
 from pmdata.sign_in import SignInGuard
@@ -60,7 +60,8 @@ class Door:
         if path in OPEN_PATHS:
             return await self.app(scope, receive, send)
         try:
-            state = door_state()
+            known = settings()
+            state = door_state(known)
         except PmdashError as exc:  # a setting that cannot be read: shut, and say why
             log.error("the door cannot read its settings: %s", exc)
             if scope["type"] == "websocket":
@@ -78,7 +79,7 @@ class Door:
         else:
             allowed = token_name is not None or person is not None or not state.password
         if allowed:
-            scope.setdefault("state", {})["who"] = token_name or person
+            scope.setdefault("state", {}).update(who=token_name or person, settings=known)
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "sign in first"})

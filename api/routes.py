@@ -1,14 +1,14 @@
-"""Every route the server adds beside the pages, in one table."""
+"""Every route the server adds beside the pages, in one table (hook events are taken before
+the routing: api.hooks.HookIntake)."""
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from api import door, hooks, otlp, reads, reports
+from api import door, otlp, reads, reports
 
 ROUTES = [
     *door.ROUTES,
-    Route("/api/hooks", hooks.post_hook, methods=["POST"]),
     Route("/api/reports/playwright", reports.post_playwright, methods=["POST"]),
     Route("/api/queries/{name}", reads.get_query, methods=["GET"]),
     Route("/api/work", reads.get_work, methods=["GET"]),

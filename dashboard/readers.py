@@ -21,8 +21,8 @@ def settings() -> Settings:
     secrets file (parsing it is most of the cost, and every part of every page asks), or the
     folder it is found from."""
     environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
-    try:
-        secrets = Path(SECRETS_FILE).resolve().stat().st_mtime_ns
+    try:  # relative to the working folder, which is part of the key
+        secrets = os.stat(SECRETS_FILE).st_mtime_ns
     except OSError:
         secrets = None
     return _settings(environment, secrets, os.getcwd())

@@ -186,6 +186,10 @@ def test_a_body_that_is_not_a_hook_event_gets_400_and_the_server_goes_on(server)
             "POST", base + "/api/hooks", bad.encode("utf-8", "surrogateescape"), bearer(token)
         )
         assert answer.status == 400 and "error" in answer.json()
+    too_big = call("POST", base + "/api/hooks", b"x" * 5_000_001, bearer(token))
+    assert too_big.status == 413 and "at most" in too_big.json()["error"]
+    wrong_verb = call("GET", base + "/api/hooks", headers=bearer(token))
+    assert wrong_verb.status == 405 and wrong_verb.header("allow") == "POST"
     assert call("GET", base + "/_stcore/health").body == b"ok"
 
 
