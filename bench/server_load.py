@@ -3,8 +3,8 @@ events/s each for 60 s to a live `streamlit run server.py`, then an OTLP batch o
 
 Prints: events lost and duplicated (targets 0 and 0), the server's time per event from its
 Server-Timing header (targets median <= 5 ms, p99 <= 50 ms), the pages' reads (session_activity,
-agent_usage_daily, the work list) through the server's own readers, warm, before and during the
-load (target <= 0.3 s), and the OTLP batch (target <= 100 ms). Baselines, same run:
+agent_usage_daily, the work list) through the server's own readers, warm, before and every 5 s
+during the load (target <= 0.3 s), and the OTLP batch (target <= 100 ms). Baselines, same run:
 the command hook (`pmdata hook`, a process per event, as Claude Code runs it) and the same
 recording done in-process (HookRecorder.handle), per event.
 
@@ -185,8 +185,11 @@ def main():
             ]
             for t in threads:
                 t.start()
-            time.sleep(min(5, args.seconds / 3))
-            page_loaded = warm_reads(base, token)  # meanwhile
+            page_loaded = []  # meanwhile, every few seconds: the copy grows with the load
+            while any(t.is_alive() for t in threads):
+                time.sleep(min(5, args.seconds / 4))
+                if any(t.is_alive() for t in threads):
+                    page_loaded.append(warm_reads(base, token))
             for t in threads:
                 t.join()
             batches = [otlp_batch(base, token, 1000, b) for b in range(5)]
@@ -216,8 +219,10 @@ def main():
           f"in-process {inproc * 1000:.2f} ms")  # fmt: skip
     print(f"ratio server median / command hook wall: {median / (wall * 1000):.3f}x; "
           f"/ in-process recording: {median / (inproc * 1000):.2f}x")  # fmt: skip
-    print(f"the pages' reads, warm, in the server: {page_idle:.3f} s idle, {page_loaded:.3f} s "
-          f"under the load (target <= 0.3 s; ratio {page_loaded / page_idle:.2f}x)")  # fmt: skip
+    loaded = statistics.median(page_loaded)
+    print(f"the pages' reads, warm, in the server: {page_idle:.3f} s idle; under the load "
+          f"{loaded:.3f} s median of {len(page_loaded)} samples, {max(page_loaded):.3f} s worst "
+          f"(target <= 0.3 s; ratio {loaded / page_idle:.2f}x)")  # fmt: skip
     batch = statistics.median(batches)
     print(
         f"OTLP batch of 1,000 log records: median {batch:.1f} ms server time (target <= 100); "

@@ -311,6 +311,56 @@ def test_deleted_runs_leave_the_copy_by_the_next_full_check(demo_db, monkeypatch
     analytics.close()
 
 
+def test_a_tool_call_closed_after_the_copy_shows_closed_there(demo_db, monkeypatch):
+    """Recorded events are appended, and a PreToolUse row changes once: its PostToolUse closes
+    it. Between full checks the copy reads the new rows and its open ones again (the whole
+    table at every hook event made the pages wait under load); a change of any other kind shows
+    by the next full check, which copies the table whole."""
+    import pmdata.analytics.kept_copy as analytics_module
+
+    analytics = Analytics(demo_db, snapshot=True)
+    sql = (
+        "SELECT count(*) AS n, count(success) AS closed, sum(duration_ms) AS took,"
+        " sum(length(coalesce(tool_name, ''))) AS names FROM hooks"
+    )
+
+    def copied():
+        return tuple(analytics.run_sql(sql, {}).iloc[0].fillna(0))
+
+    def in_file():
+        return tuple(v or 0 for v in rows(demo_db, sql)[0])
+
+    assert copied() == in_file()
+    write(demo_db, (NEW_HOOK_EVENT,))  # an open call
+    assert copied() == in_file()
+    closing_it = "UPDATE hooks SET success = 1, duration_ms = 1234 WHERE id = ?"
+    write(demo_db, (closing_it, rows(demo_db, "SELECT max(id) FROM hooks")[0]))
+    assert copied() == in_file()
+    closed_earlier = rows(demo_db, "SELECT min(id) FROM hooks WHERE success IS NOT NULL")[0]
+    write(demo_db, ("UPDATE hooks SET tool_name = 'Renamed' WHERE id = ?", closed_earlier))
+    assert copied() != in_file()  # not an open call: left for the full check
+    monkeypatch.setattr(analytics_module, "FULL_CHECK_S", 0)
+    write(demo_db, (NEW_HOOK_EVENT,))
+    assert copied() == in_file()
+    analytics.close()
+
+
+def test_a_small_table_changed_in_place_is_copied_again(demo_db):
+    """Small tables are copied again only when their fingerprint changed: an edit that keeps
+    the row count (a project renamed) must still reach the copy at the next read."""
+    analytics = Analytics(demo_db, snapshot=True)
+    sql = "SELECT name FROM projects ORDER BY id"
+    assert list(analytics.run_sql(sql, {})["name"]) == [r[0] for r in rows(demo_db, sql)]
+    [(first,)] = rows(demo_db, "SELECT min(id) FROM projects")
+    write(
+        demo_db,
+        ("UPDATE projects SET name = name || ' (renamed)' WHERE id = ?", (first,)),
+    )
+    names = list(analytics.run_sql(sql, {})["name"])
+    assert names == [r[0] for r in rows(demo_db, sql)] and names[0].endswith("(renamed)")
+    analytics.close()
+
+
 def test_a_hook_event_leaves_the_failure_answers_keyed_as_they_were(demo_db):
     """Cached answers are keyed per table read: agents writing hooks every second must not make
     the Errors page re-run its million-row queries."""

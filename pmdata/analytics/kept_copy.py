@@ -11,26 +11,21 @@ from contextlib import closing
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
+from pmdata.analytics import changes
 from pmdata.analytics.attach import ALIAS, quoted
 from pmdata.analytics.catalog import Query
+from pmdata.analytics.changes import SNAPSHOT, STAMPED
 from pmdata.errors import StoreError
 from pmdata.paths import state_dir
 from pmdata.store.database import ONE_SQLITE_AT_A_TIME
 from pmdata.typed_copy import copy_table, insert_rows
 
-SNAPSHOT = "snap"
-# Homelab tables whose rows are written once and never changed (new rows get higher ids).
-APPEND_ONLY = ("reports", "test_failures", "test_results")
-# Our tables whose every write sets a timestamp column: changed rows are found by it.
-STAMPED = {"error_triage": "updated_at"}
-STAMP_MARGIN_S = 5  # how long before a read a write may take its stamp and still commit after
-# A refresh normally reads only what is new: rows past the copy's last id, triage rows by their
-# stamp. Rows deleted from the middle of a table (a report removed with its failures) are found
-# by counting whole tables, which at millions of rows costs more than half a second: that full
-# check runs on a fresh copy's first refresh (a kept copy's comes this long after the start)
-# and then at most this often.
+# A refresh normally reads only what is new (pmdata.analytics.changes). Rows deleted from the
+# middle of a table (a report removed with its failures) are found by counting whole tables,
+# which at millions of rows costs more than half a second: that full check runs on a fresh
+# copy's first refresh (a kept copy's comes this long after the start) and then at most this
+# often.
 FULL_CHECK_S = 60
 
 
@@ -81,8 +76,10 @@ class KeptCopy:
             if version == self._snapshot_version:
                 return False
             cursor = self._con.cursor()
+            # Held while the file is read (the scanner's copy of SQLite, see store.database),
+            # not while the copy takes what was read: writers wait for less.
+            holding = ONE_SQLITE_AT_A_TIME.acquire()
             try:
-                ONE_SQLITE_AT_A_TIME.acquire()  # the copy scans the file (see store.database)
                 if self._snapshot_version is None and self._attach_snapshot(cursor):
                     # A restarted server tops its kept copy up at once and counts whole tables
                     # FULL_CHECK_S later: a deletion made while it was down shows by then.
@@ -92,25 +89,27 @@ class KeptCopy:
                         self._known_tables = frozenset(_tables_in(cursor, SNAPSHOT))
                         self._snapshot_version = version
                         return False
-                tables = _tables_in(cursor, ALIAS)
-                reading_at = int(time.time())  # before any read: see _changed_in_place
+                tables = self._file_tables(cursor)
+                reading_at = int(time.time())  # before any read: see changes.changed_in_place
                 full = (
                     self._full_check_at is None
                     or time.monotonic() - self._full_check_at >= FULL_CHECK_S
                 )
                 checked_at = time.monotonic()
-                grown = self._appendable(cursor, tables, full)
-                changed = self._changed_in_place(cursor, tables, full)
+                grown, changed, unchanged, fingerprints = self._what_changed(cursor, tables, full)
                 # Rows only ever appended (runs, failures, outcomes) are copied from the last id
-                # on, stamped rows (triage) by their stamp; everything else is copied whole
-                # beside the old copy, then swapped in, so a reader never sees half.
+                # on, stamped rows (triage) by their stamp, open rows (tool calls) again; a
+                # table whose fingerprint did not change is left as it is; everything else is
+                # copied whole beside the old copy, then swapped in, so a reader never sees half.
                 moved = {t for t, rows in (grown | changed).items() if len(rows)}
-                for table in tables:
-                    if table in grown or table in changed:
-                        continue
+                whole = [t for t in tables if t not in grown | changed.keys() | unchanged]
+                for table in whole:
                     copy_table(cursor, f'{ALIAS}."{table}"', f'{SNAPSHOT}."{table}__new"')
-                    if not self._same_rows(cursor, table):
-                        moved.add(table)
+                ONE_SQLITE_AT_A_TIME.release()
+                holding = False
+                for table in whole:
+                    if fingerprints.get(table) or not self._same_rows(cursor, table):
+                        moved.add(table)  # a new fingerprint says it changed
                 cursor.execute("BEGIN")
                 for table, new_rows in grown.items():
                     if len(new_rows):
@@ -124,9 +123,7 @@ class KeptCopy:
                         )
                         cursor.unregister("changed_ids")
                         insert_rows(cursor, f'{SNAPSHOT}."{table}"', rows)
-                for table in tables:
-                    if table in grown or table in changed:
-                        continue
+                for table in whole:
                     cursor.execute(f'DROP TABLE IF EXISTS {SNAPSHOT}."{table}"')
                     cursor.execute(f'ALTER TABLE {SNAPSHOT}."{table}__new" RENAME TO "{table}"')
                 cursor.execute(
@@ -148,9 +145,13 @@ class KeptCopy:
             except duckdb.Error as exc:
                 raise StoreError(f"cannot copy {self.db_path} into DuckDB: {exc}") from exc
             finally:
-                ONE_SQLITE_AT_A_TIME.release()
+                if holding:
+                    ONE_SQLITE_AT_A_TIME.release()
                 cursor.close()
             self._snapshot_version = version
+            self._fingerprints = {
+                t: f for t, f in {**self._fingerprints, **fingerprints}.items() if f and t in tables
+            }
             if full:
                 self._full_check_at = checked_at
             for table in moved:
@@ -225,130 +226,52 @@ class KeptCopy:
             return None
         return tuple(json.loads(row[0])) if row else None
 
-    def _changed_in_place(
-        self, cursor, tables: list[str], full: bool = True
-    ) -> dict[str, pd.DataFrame]:
-        """Stamped tables whose changes since the copy can be read by their stamp: table -> the
-        new and changed rows. Changed means stamped since the last read (kept in the copy, less
-        a margin for a write that took its stamp before that read and committed after it).
-        On a `full` check they are checked before use: the copy with them applied must have the
-        file's row count and stamp total (a deletion, or a write that kept an old stamp, means
-        a whole copy instead); in between, every writer of ours stamps what it changes."""
-        out = {}
+    def _file_tables(self, cursor) -> list[str]:
+        """The file's tables as the scanner lists them (~10 ms), listed again only when the
+        schema changed: its version is a read of the file's header."""
         try:
-            raw = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
+            uri = f"file:{self.db_path}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True, timeout=5)) as con:
+                schema = con.execute("PRAGMA schema_version").fetchone()[0]
         except sqlite3.Error:
-            return out  # the whole copy says what is wrong
-        with closing(raw) as con:
-            for table, stamp in STAMPED.items():
-                if table not in tables or not self._same_columns(cursor, con, table):
-                    continue
-                count, last_id, total = cursor.execute(
-                    f'SELECT count(*), max(id), sum("{stamp}") FROM {SNAPSHOT}."{table}"'
-                ).fetchone()
-                read_at = self._read_at(cursor, table)
-                if not count or read_at is None:
-                    continue
-                rows = pd.read_sql_query(
-                    f'SELECT * FROM "{table}" WHERE id > ? OR "{stamp}" >= ?',
-                    con,
-                    params=(last_id, read_at - STAMP_MARGIN_S),
-                )
-                if not full:
-                    out[table] = rows
-                    continue
-                old = rows[rows["id"] <= last_id]
-                replaced = 0
-                if len(old):
-                    cursor.register("old_ids", old[["id"]])
-                    replaced = cursor.execute(
-                        f'SELECT coalesce(sum("{stamp}"), 0) FROM {SNAPSHOT}."{table}" '
-                        "WHERE id IN (SELECT id FROM old_ids)"
-                    ).fetchone()[0]
-                    cursor.unregister("old_ids")
-                want_count, want_total = con.execute(
-                    f'SELECT count(*), coalesce(sum("{stamp}"), 0) FROM "{table}"'
-                ).fetchone()
-                new_total = (total or 0) - replaced + int(rows[stamp].fillna(0).sum())
-                if want_count == count + int((rows["id"] > last_id).sum()) and (
-                    want_total == new_total
-                ):
-                    out[table] = rows
-        return out
+            schema = None
+        if schema is None or schema != self._schema_seen[0]:
+            self._schema_seen = (schema, _tables_in(cursor, ALIAS))
+        return self._schema_seen[1]
 
-    @staticmethod
-    def _read_at(cursor, table: str) -> int | None:
-        try:
-            row = cursor.execute(
-                f"SELECT read_at FROM {SNAPSHOT}.pmdash_read_at WHERE name = $name",
-                {"name": table},
-            ).fetchone()
-        except duckdb.Error:
-            return None
-        return row[0] if row else None
-
-    @staticmethod
-    def _same_columns(cursor, con, table: str) -> bool:
-        """A copy exists and has the file's columns (a migrate or revert changes them)."""
-        try:
-            copied = [r[0] for r in cursor.execute(f'DESCRIBE {SNAPSHOT}."{table}"').fetchall()]
-        except duckdb.Error:
-            return False  # no copy yet
-        return copied == [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
-
-    def _appendable(self, cursor, tables: list[str], full: bool = True) -> dict[str, pd.DataFrame]:
-        """Append-only tables whose copy is a prefix of the file's: table -> its new rows.
-
-        A table qualifies when the file holds exactly the copied rows plus newer ids (nothing
-        deleted or renumbered) under the same columns. A `full` check counts the file's rows up
-        to the copy's last id; in between, the oldest id must match (a purge of old rows, or a
-        table emptied and refilled, shows there at once)."""
-        out = {}
+    def _what_changed(self, cursor, tables: list[str], full: bool) -> tuple:
+        """(appended rows, changed rows, tables unchanged, fingerprints) since the last refresh,
+        read by SQLite itself (pmdata.analytics.changes). Nothing known when the file cannot
+        be read that way: the whole copy then says what is wrong."""
         try:
             con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
         except sqlite3.Error:
-            return out
+            return {}, {}, set(), {}
         try:
-            for table in APPEND_ONLY:
-                if table not in tables:
-                    continue
-                try:
-                    copied = cursor.execute(
-                        f'SELECT count(*), max(id), min(id) FROM {SNAPSHOT}."{table}"'
-                    ).fetchone()
-                except duckdb.Error:
-                    continue  # no copy yet
-                count, last, first = copied
-                if not count:
-                    continue
-                if not self._same_columns(cursor, con, table):
-                    continue  # a migrate or revert changed its columns: copy it whole
-                if full:
-                    kept = (
-                        con.execute(
-                            f'SELECT count(*) FROM "{table}" WHERE id <= ?', (last,)
-                        ).fetchone()[0]
-                        == count
-                    )
-                else:
-                    kept = con.execute(f'SELECT min(id) FROM "{table}"').fetchone()[0] == first
-                if kept:
-                    # Read by SQLite itself: the scanner would walk the whole table for them.
-                    out[table] = pd.read_sql_query(
-                        f'SELECT * FROM "{table}" WHERE id > ?', con, params=(last,)
-                    )
+            grown = changes.appendable(cursor, con, tables, full)
+            changed = changes.changed_in_place(cursor, con, tables, full)
+            if not full:
+                changed |= changes.open_rows(cursor, con, tables)
+            rest = [t for t in tables if t not in grown and t not in changed]
+            fingerprints = {t: changes.fingerprint(con, t) for t in rest}
         except sqlite3.Error:
-            return {}
+            return {}, {}, set(), {}
         finally:
             con.close()
-        return out
+        unchanged = {
+            t for t, f in fingerprints.items() if f is not None and self._fingerprints.get(t) == f
+        }
+        return grown, changed, unchanged, fingerprints
 
 
 def _tables_in(cursor, catalog: str) -> list[str]:
+    """The catalog's tables, less SQLite's own (sqlite_sequence changes with every insert and
+    no query reads it)."""
     return [
         row[0]
         for row in cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = $catalog",
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = $catalog"
+            " AND table_name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
             {"catalog": catalog},
         ).fetchall()
     ]

@@ -45,6 +45,8 @@ class Analytics(KeptCopy):
         # that a hook event does not throw away the failure tables' answers.
         self._table_versions: dict[str, int] = {}
         self._known_tables: frozenset[str] = frozenset()
+        self._fingerprints: dict[str, str] = {}  # of the small tables as last copied
+        self._schema_seen: tuple[int | None, list[str]] = (None, [])  # schema version, tables
         try:
             self._con = connect_duckdb(self.db_path)
         except duckdb.Error as exc:
