@@ -251,6 +251,7 @@ def _triage(sub, db_json) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     absent = {"refresh": False, "failure": None, "fingerprint": None, "decision": None}
     absent |= {"rationale": "", "priority": None, "by": None}
+    absent |= {"workflow": None, "test": None, "reason": None, "days": None}
 
     def action(name: str, help: str, example: str, **own) -> argparse.ArgumentParser:
         a = _with_example(actions, name, help, example, parents=[db_json])
@@ -303,6 +304,29 @@ def _triage(sub, db_json) -> None:
     )
     a.add_argument("--fingerprint", required=True, help="the error fingerprint")
     decided(a, "the group")
+
+    def test_of(a) -> None:
+        a.add_argument("--workflow", required=True, help="the test's workflow")
+        a.add_argument("--test", required=True, help="the test's title, as the report has it")
+        who = os.environ.get("USER", "someone")
+        a.add_argument("--by", default=who, help=f"who says so (default: {who})")
+
+    a = action(
+        "mute",
+        "leave a known-broken test aside for a while: shown apart, no priority",
+        'pmdata triage mute --workflow shop-e2e --test "cart › total" --reason "rebuilt" --days 7',
+        **dict.fromkeys(["workflow", "test", "reason", "days", "by"], 1),
+    )
+    test_of(a)
+    a.add_argument("--reason", required=True, help="why, shown beside it")
+    a.add_argument("--days", type=int, default=14, help="until it expires (1 to 90; default 14)")
+    a = action(
+        "unmute",
+        "end a test's mute now",
+        'pmdata triage unmute --workflow shop-e2e --test "cart › total"',
+        **dict.fromkeys(["workflow", "test", "by"], 1),
+    )
+    test_of(a)
 
 
 def run(argv: list[str]) -> int:

@@ -304,6 +304,20 @@ def _openspec_archive(args: argparse.Namespace, tree, root_info: dict) -> int:
     return 0
 
 
+def _mute(db, args: argparse.Namespace) -> int:
+    from pmdata.triage import mutes
+
+    test = f"{args.test!r} of {args.workflow}"
+    if args.action == "mute":
+        mutes.mute(db, args.workflow, args.test, args.reason, args.days, args.by)
+        print(f"muted {test} for {args.days} days: {args.reason.strip()}")
+    elif mutes.unmute(db, args.workflow, args.test, args.by):
+        print(f"unmuted {test}")
+    else:
+        print(f"{test} was not muted")
+    return 0
+
+
 def cmd_triage(args: argparse.Namespace) -> int:
     from pmdata.analytics import Analytics
     from pmdata.triage import service
@@ -331,6 +345,8 @@ def cmd_triage(args: argparse.Namespace) -> int:
         )
         print(f"{n} failures with fingerprint {args.fingerprint}: {args.decision}")
         return 0
+    if args.action in ("mute", "unmute"):
+        return _mute(db, args)
     analytics = Analytics(db)
     try:
         if args.action == "suggest":

@@ -185,6 +185,27 @@ def test_a_muted_test_is_shown_apart_raises_no_priority_and_ends_when_it_passes(
         mutes.mute(site, "shop-e2e", "cart › applies a coupon", "x", 365, "ana")
 
 
+def test_a_test_is_muted_and_unmuted_from_the_command_line(site, capsys):
+    from pmdata.cli import main
+
+    test = ["--db", str(site), "--workflow", "shop-e2e", "--test", "dashboard › shows the widgets"]
+    assert main(["triage", "mute", *test, "--reason", "widgets rebuilt", "--by", "ana"]) == 0
+    assert (
+        "muted 'dashboard › shows the widgets' of shop-e2e for 14 days" in capsys.readouterr().out
+    )
+    assert "dashboard › shows the widgets" not in listed(open_page("pages/errors.py"))
+    assert main(["triage", "mute", *test, "--reason", "x", "--days", "365"]) == 2
+    assert capsys.readouterr().err.strip() == "pmdata triage: a mute lasts 1 to 90 days, not 365"
+    assert main(["triage", "unmute", *test, "--by", "ana"]) == 0
+    assert main(["triage", "unmute", *test]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "unmuted 'dashboard › shows the widgets' of shop-e2e",
+        "'dashboard › shows the widgets' of shop-e2e was not muted",
+    ]
+    assert "dashboard › shows the widgets" in listed(open_page("pages/errors.py"))
+    assert rows(site, "SELECT muted_by, ended_why FROM test_mutes") == [("ana", "unmuted by ana")]
+
+
 def test_attachments_inside_the_reports_folder_are_shown_and_others_are_not(site, tmp_path):
     """A report names its screenshot and trace beside it, and a path leading out of its folder
     (`/etc/hostname`, a symlink to it): only the first two are served."""
