@@ -345,9 +345,14 @@ def test_a_tool_call_closed_after_the_copy_shows_closed_there(demo_db, monkeypat
     analytics.close()
 
 
-def test_a_small_table_changed_in_place_is_copied_again(demo_db):
+@pytest.mark.parametrize("hashed_up_to", [20_000, 0], ids=["hashed", "too-big-to-hash"])
+def test_a_small_table_changed_in_place_is_copied_again(demo_db, monkeypatch, hashed_up_to):
     """Small tables are copied again only when their fingerprint changed: an edit that keeps
-    the row count (a project renamed) must still reach the copy at the next read."""
+    the row count (a project renamed) must still reach the copy at the next read. A table too
+    big to hash is copied whole at every change of the file."""
+    from pmdata.analytics import changes
+
+    monkeypatch.setattr(changes, "FINGERPRINT_ROWS", hashed_up_to)
     analytics = Analytics(demo_db, snapshot=True)
     sql = "SELECT name FROM projects ORDER BY id"
     assert list(analytics.run_sql(sql, {})["name"]) == [r[0] for r in rows(demo_db, sql)]

@@ -253,11 +253,16 @@ class KeptCopy:
             if not full:
                 changed |= changes.open_rows(cursor, con, tables)
             rest = [t for t in tables if t not in grown and t not in changed]
-            fingerprints = {t: changes.fingerprint(con, t) for t in rest}
+            # A table too big to hash is not read for it again until the next full check.
+            fingerprints = {
+                t: None if t in self._unhashed and not full else changes.fingerprint(con, t)
+                for t in rest
+            }
         except sqlite3.Error:
             return {}, {}, set(), {}
         finally:
             con.close()
+        self._unhashed = {t for t, f in fingerprints.items() if f is None}
         unchanged = {
             t for t, f in fingerprints.items() if f is not None and self._fingerprints.get(t) == f
         }

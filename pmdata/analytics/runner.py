@@ -46,6 +46,7 @@ class Analytics(KeptCopy):
         self._table_versions: dict[str, int] = {}
         self._known_tables: frozenset[str] = frozenset()
         self._fingerprints: dict[str, str] = {}  # of the small tables as last copied
+        self._unhashed: set[str] = set()  # tables too big to hash (FINGERPRINT_ROWS)
         self._schema_seen: tuple[int | None, list[str]] = (None, [])  # schema version, tables
         try:
             self._con = connect_duckdb(self.db_path)
