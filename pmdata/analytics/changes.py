@@ -25,9 +25,9 @@ APPEND_ONLY = ("reports", "test_failures", "test_results")
 STAMPED = {"error_triage": "updated_at"}
 STAMP_MARGIN_S = 5  # how long before a read a write may take its stamp and still commit after
 # Tables appended to whose rows matching the condition may still change: a PreToolUse is closed
-# (success, duration) by its PostToolUse, and nothing else changes a recorded event. Between full
-# checks only these are read again; a full check copies the table whole, so a change of another
-# kind shows by then.
+# (success, duration) by its PostToolUse, the only change pmdash's recorder makes to a recorded
+# event. Between full checks only these are read again; a full check copies the table whole, so
+# a change of another kind (another writer's) shows by then.
 OPEN_ROWS = {"hooks": "hook_type = 'pre_tool_use' AND success IS NULL"}
 # A table up to this many rows is hashed to learn whether it changed (a few ms at most); a
 # bigger one is copied whole on every change of the file.
