@@ -366,6 +366,26 @@ def test_a_small_table_changed_in_place_is_copied_again(demo_db, monkeypatch, ha
     analytics.close()
 
 
+def test_the_recorders_receipts_stay_out_of_the_copy_and_usage_is_topped_up(demo_db):
+    """Receipts grow with every forwarded event and no query reads them: never copied. Model
+    calls' costs are only ever appended: the copy takes the new ones by id."""
+    analytics = Analytics(demo_db, snapshot=True)
+    usage = "SELECT count(*) AS n, round(sum(cost_usd), 6) AS cost FROM agent_usage"
+    assert tuple(analytics.run_sql(usage, {}).iloc[0]) == rows(demo_db, usage)[0]
+    write(
+        demo_db,
+        ("INSERT INTO pmdash_hook_receipts (event_id) VALUES ('evt-1')",),
+        (
+            "INSERT INTO agent_usage (record_key, agent_id, source, kind, at, cost_usd)"
+            " VALUES ('k-new', 'agent-x', 'event', 'api_request', 1795000000, 0.5)",
+        ),
+    )
+    assert tuple(analytics.run_sql(usage, {}).iloc[0]) == rows(demo_db, usage)[0]
+    with pytest.raises(StoreError):
+        analytics.run_sql("SELECT * FROM pmdash_hook_receipts", {})
+    analytics.close()
+
+
 def test_a_hook_event_leaves_the_failure_answers_keyed_as_they_were(demo_db):
     """Cached answers are keyed per table read: agents writing hooks every second must not make
     the Errors page re-run its million-row queries."""

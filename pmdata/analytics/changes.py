@@ -19,8 +19,11 @@ import duckdb
 import pandas as pd
 
 SNAPSHOT = "snap"
-# Homelab tables whose rows are written once and never changed (new rows get higher ids).
-APPEND_ONLY = ("reports", "test_failures", "test_results")
+# Tables whose rows are written once and never changed (new rows get higher ids): the homelab's
+# runs, failures and outcomes, and our record of what each model call cost.
+APPEND_ONLY = ("reports", "test_failures", "test_results", "agent_usage")
+# Read by no query, and grows with every event a forwarder sends: the recorder's own receipts.
+NOT_COPIED = ("pmdash_hook_receipts",)
 # Our tables whose every write sets a timestamp column: changed rows are found by it.
 STAMPED = {"error_triage": "updated_at"}
 STAMP_MARGIN_S = 5  # how long before a read a write may take its stamp and still commit after

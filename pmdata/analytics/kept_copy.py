@@ -236,7 +236,8 @@ class KeptCopy:
         except sqlite3.Error:
             schema = None
         if schema is None or schema != self._schema_seen[0]:
-            self._schema_seen = (schema, _tables_in(cursor, ALIAS))
+            listed = _tables_in(cursor, ALIAS)
+            self._schema_seen = (schema, [t for t in listed if t not in changes.NOT_COPIED])
         return self._schema_seen[1]
 
     def _what_changed(self, cursor, tables: list[str], full: bool) -> tuple:
