@@ -16,6 +16,10 @@ def live(*queries: str, trees: bool = False, clock: bool = False) -> None:
     OpenSpec tree (and its verdicts), or with `clock` the minute (for "idle for 6 min") —
     without a reload. Between changes the check is a few stat calls."""
     st.session_state["_live"] = (queries, trees, clock, _live_token(queries, trees, clock))
+    # The check runs once inline, now, then every second on its own. Inline there is nothing to
+    # compare yet: a change landing between these two lines (verdicts from the background) would
+    # rerun the page and drop what this run was doing, a form's submit among it.
+    st.session_state["_live_drawn"] = True
     _rerun_on_change()
 
 
@@ -29,6 +33,8 @@ def _live_token(queries: tuple[str, ...], trees: bool, clock: bool) -> tuple:
 
 @st.fragment(run_every="1s")  # a few stat calls a second: within 2 s of any change
 def _rerun_on_change() -> None:
+    if st.session_state.pop("_live_drawn", False):
+        return
     queries, trees, clock, shown = st.session_state.get("_live", ((), False, False, None))
     try:
         changed = _live_token(queries, trees, clock) != shown

@@ -245,6 +245,21 @@ def test_a_failure_of_another_project_is_not_shown_under_this_one(demo):
     assert not at.button  # no form can write to the other project
 
 
+def test_a_change_during_a_run_does_not_drop_a_forms_submit(demo, monkeypatch):
+    """The live check never reruns the run that draws the page: verdicts arriving from the
+    background in the middle of a submit's run once swallowed the form's answer."""
+    from itertools import count
+
+    from dashboard import readers
+
+    ticks = count()
+    monkeypatch.setattr(readers, "tree_token", lambda: (next(ticks),))  # changes at every look
+    at = open_page(PAGES[1], project="notes-app")
+    at.text_input(key="new_title").input("Add dark mode")
+    at.button(key="FormSubmitter:create_proposal-Create proposal").click().run()
+    assert at.error[0].value.startswith("Fill in: Why, What changes")
+
+
 def test_create_a_proposal_from_the_specs_page(demo):
     at = open_page(PAGES[1], project="notes-app")
     at.text_input(key="new_title").input("Add dark mode")
