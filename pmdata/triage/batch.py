@@ -3,20 +3,46 @@ people decided before about the same root cause. Reads through DuckDB; writes no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import gc
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from pmdata.analytics import Analytics
-from pmdata.triage.facts import facts_of
+from pmdata.triage.columns import (
+    combine,
+    distinct_texts,
+    distinct_values,
+    encode,
+    first_rows,
+    pick,
+)
+from pmdata.triage.facts import (
+    facts_from,
+    fixed_sleep,
+    headline,
+    headline_says,
+    stack_environment,
+)
 from pmdata.triage.fingerprint import (
     code_place,
-    fingerprint_of_zeroed,
+    fingerprint_of_signature,
     machine_target,
-    zero_digits,
+    signatures,
 )
-from pmdata.triage.rules import History, Precedent, Suggestion, Thresholds, decide, is_e2e_test
+from pmdata.triage.rules import (
+    History,
+    Precedent,
+    Thresholds,
+    failure_rules,
+    is_e2e_test,
+    with_distinct_errors,
+)
+from pmdata.triage.suggestions import Standing, Suggestion, standing, suggest
 
 Key = tuple[str, str, str]  # workflow, test file, test title
 
@@ -77,9 +103,6 @@ def precedents(analytics: Analytics) -> dict[tuple[str, str], Precedent]:
     }
 
 
-_FACT_COLUMNS = ("error_snippet", "error_location", "failed_in", "final_status")
-
-
 def triaged_failures_sql(extra: str, where: str) -> str:
     """Failures that have a triage row, with the columns classify_rows reads, `extra` columns of
     the row (`t.decision AS person`) and a `where` over t, f and r."""
@@ -103,64 +126,181 @@ def classify_rows(
     thresholds: Thresholds,
 ) -> list[ClassifiedFailure]:
     """`failures` has the columns of queries/untriaged_failures.sql (those beyond the message
-    may be missing: rows from before ingest kept them)."""
-    first_failure = TestHistory(History(occurrences=1, runs=1, consecutive_failures=1))
-    key_columns = ["workflow_name", "test_file", "test_name"]
-    n = len(failures)
-    # NULLs arrive as None or NaN, depending on the column's type: "" for both.
-    column = {
-        c: [v if isinstance(v, str) else "" for v in failures[c].tolist()]
-        if c in failures
-        else [""] * n
-        for c in _FACT_COLUMNS
-    }
-    projects = (
-        failures["project"].tolist()
-        if "project" in failures
-        else failures["workflow_name"].tolist()
-    )
-    # What belongs to the test (its history, whether its path says e2e) is worked out once per
-    # test, not once per failure: a batch holds a few failures of each test.
-    test_of_row = failures.groupby(key_columns, sort=False, dropna=False).ngroup().tolist()
-    rows = []
-    prints_of_test: dict[int, set[str]] = {}
-    # Plain lists: iterating pandas' Arrow-backed strings row by row costs more than classifying.
-    for i, (test, error, stack) in enumerate(
-        zip(test_of_row, failures["error"].tolist(), failures["stack_trace"].tolist(), strict=True)
-    ):
-        error = error if isinstance(error, str) else ""
-        stack = stack if isinstance(stack, str) else ""
-        zeroed = zero_digits(error)  # once: the fingerprint and the rules both key on it
-        snippet = column["error_snippet"][i]
-        location = column["error_location"][i] or None
-        # Only an error with no place in the code is told apart by the address it names.
-        target = machine_target(error) if not location and "E" in error else ""
-        place = code_place(location, snippet or None, stack or None, target)
-        print_ = fingerprint_of_zeroed(zeroed, place)
-        prints_of_test.setdefault(test, set()).add(print_)
-        rows.append((test, zeroed, stack, snippet, print_))
-    tests: dict[int, tuple[Key, History, bool]] = {}
-    out = []
-    for i, (failure_id, workflow, test_file, test_name) in enumerate(
-        zip(*(failures[c].tolist() for c in ("failure_id", *key_columns)), strict=True)
-    ):
-        test, zeroed, stack, snippet, print_ = rows[i]
-        facts_of_test = tests.get(test)
-        if facts_of_test is None:
-            key = (workflow, test_file, test_name)
-            record = known.get(key, first_failure)
-            seen = record.fingerprints | prints_of_test[test]
-            history = replace(record.history, distinct_errors=max(len(seen), 1))
-            facts_of_test = tests[test] = (key, history, is_e2e_test(test_file, test_name))
-        key, history, e2e = facts_of_test
-        facts = facts_of(
-            zeroed,
-            stack,
-            snippet,
-            column["failed_in"][i],
-            column["final_status"][i],
+    may be missing: rows from before ingest kept them). Every suggestion is what `classify`
+    makes of the failure alone; the work is done once per distinct message, place, test and
+    set of facts, which a batch has far fewer of than failures."""
+    if failures.empty:
+        return []
+    with _collector_paused():
+        return _classified(failures, known, prior, thresholds)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a batch builds its objects: some 300,000 tuples
+    for 100,000 failures, none in a cycle, which every collection would walk again (a third
+    of the batch's time when it ran)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _classified(failures, known, prior, thresholds) -> list[ClassifiedFailure]:
+    # Digits zeroed: the fingerprint and the facts both key on the message without them.
+    error, messages = distinct_texts(failures, "error", zeroed=True)
+    stack, stacks = distinct_texts(failures, "stack_trace")
+    snippet, snippets = distinct_texts(failures, "error_snippet")
+    prints, print_of = _fingerprints(failures, error, messages, stack, stacks, snippet, snippets)
+    facts_id, facts = _facts(failures, error, messages, stack, stacks, snippet, snippets)
+    fired = [failure_rules(f) for f in facts]
+
+    test, keys = _tests(failures)
+    standings = _standings(test, keys, print_of, prints, known, thresholds)
+    precedent, precedents = _precedents(failures, print_of, prints, prior)
+    pair = combine(test, facts_id, precedent)
+    first = first_rows(pair)
+    suggestions = [
+        suggest(standings[t], fired[f], precedents[p])
+        for t, f, p in zip(
+            test[first].tolist(), facts_id[first].tolist(), precedent[first].tolist(), strict=True
         )
-        precedent = prior.get((projects[i], print_)) if prior else None
-        suggestion = decide(history, facts, e2e, thresholds, precedent)
-        out.append(ClassifiedFailure(int(failure_id), key, print_, suggestion))
+    ]
+    rows = zip(
+        failures["failure_id"].astype("int64").tolist(),
+        pick(keys, test),
+        pick(prints, print_of),
+        pick(suggestions, pair),
+        strict=True,
+    )
+    # tuple.__new__ skips the named tuple's own __new__, a Python call per failure.
+    return list(map(tuple.__new__, repeat(ClassifiedFailure), rows))
+
+
+def _fingerprints(failures, error, messages, stack, stacks, snippet, snippets):
+    """Each row's fingerprint code, and the distinct fingerprints."""
+    location, locations = distinct_texts(failures, "error_location")
+    # Only a failure with no location is placed by its stack's top frame, and only one with no
+    # place in the code at all by the address its error names: the raw message (its digits
+    # kept) is read for those rows alone.
+    unplaced = np.flatnonzero(np.array([not text for text in locations])[location])
+    target = np.zeros(len(failures), dtype=np.int64)
+    targets = [""]
+    if unplaced.size:
+        raw = failures["error"].iloc[unplaced].tolist()
+        found = [machine_target(e) if isinstance(e, str) and "E" in e else "" for e in raw]
+        target[unplaced], targets = encode(found)
+    placed = np.ones(len(failures), dtype=bool)
+    placed[unplaced] = False
+    # Where a location is known, the stack and the address change nothing: left out of the key.
+    place_code = combine(location, snippet, np.where(placed, 0, stack + 1), target)
+    places = [
+        code_place(
+            locations[location[r]] or None,
+            snippets[snippet[r]] or None,
+            stacks[stack[r]] or None,
+            targets[target[r]],
+        )
+        for r in first_rows(place_code).tolist()
+    ]
+    signature_of = signatures(messages)
+    combination = combine(error, place_code)
+    # Two messages or places can make one fingerprint: coded by the fingerprint itself.
+    first = first_rows(combination)
+    per_combination, prints = encode(
+        [
+            fingerprint_of_signature(signature_of[e], places[p])
+            for e, p in zip(error[first].tolist(), place_code[first].tolist(), strict=True)
+        ]
+    )
+    return prints, per_combination[combination]
+
+
+def _facts(failures, error, messages, stack, stacks, snippet, snippets):
+    """Each row's facts code, and the distinct facts (a handful, however many failures). Each
+    place a fact is read from is read once per distinct value: headlines, stacks, frames."""
+    said, saids = encode([headline_says(headline(m)) for m in messages])
+    stack_env, stack_envs = encode([stack_environment(s) for s in stacks])
+    sleeps: dict[str, int] = {}
+    sleep = np.array([sleeps.setdefault(fixed_sleep(s), len(sleeps)) for s in snippets])[snippet]
+    # Without a code frame, the rules look for the sleep in the message itself.
+    bare = np.flatnonzero(np.array([not s for s in snippets])[snippet])
+    if bare.size:
+        in_message = np.zeros(len(messages), dtype=np.int64)
+        used = np.unique(error[bare])
+        in_message[used] = [
+            sleeps.setdefault(fixed_sleep(messages[m]), len(sleeps)) for m in used.tolist()
+        ]
+        sleep[bare] = in_message[error[bare]]
+    failed_in, failed_ins = distinct_texts(failures, "failed_in")
+    status, statuses = distinct_texts(failures, "final_status")
+    code = combine(said[error], stack_env[stack], sleep, failed_in, status)
+    sleep_texts = list(sleeps)
+    per_code, facts = encode(
+        [
+            facts_from(
+                saids[said[error[r]]],
+                stack_envs[stack_env[stack[r]]],
+                sleep_texts[sleep[r]],
+                failed_ins[failed_in[r]],
+                statuses[status[r]],
+            )
+            for r in first_rows(code).tolist()
+        ]
+    )
+    return per_code[code], facts
+
+
+def _tests(failures) -> tuple[np.ndarray, list[Key]]:
+    """Each row's test code, and the tests' keys (workflow, test file, test title)."""
+    columns = [distinct_values(failures, c) for c in ("workflow_name", "test_file", "test_name")]
+    test = combine(*(codes for codes, _ in columns))
+    first = first_rows(test)
+    return test, list(zip(*(pick(values, codes[first]) for codes, values in columns), strict=True))
+
+
+def _standings(test, keys, print_of, prints, known, thresholds) -> list[Standing]:
+    """What each test's history says, its different errors counted with this batch's."""
+    pairs = first_rows(combine(test, print_of))  # one row per (test, fingerprint)
+    in_batch = np.bincount(test[pairs], minlength=len(keys)).tolist()
+    batch_pairs = set((test[pairs] * len(prints) + print_of[pairs]).tolist())
+    print_code = {p: i for i, p in enumerate(prints)}
+    first_failure = TestHistory(History(occurrences=1, runs=1, consecutive_failures=1))
+    out = []
+    for t, key in enumerate(keys):
+        record = known.get(key, first_failure)
+        seen = in_batch[t]
+        for p in record.fingerprints:  # those the batch has too are counted once
+            code = print_code.get(p)
+            seen += code is None or t * len(prints) + code not in batch_pairs
+        history = with_distinct_errors(record.history, max(seen, 1))
+        test_file, test_name = key[1], key[2]
+        e2e = is_e2e_test(
+            test_file if isinstance(test_file, str) else "",
+            test_name if isinstance(test_name, str) else "",
+        )
+        out.append(standing(history, e2e, thresholds))
     return out
+
+
+def _precedents(failures, print_of, prints, prior) -> tuple[np.ndarray, list]:
+    """Each row's precedent code (0: none), and the precedents: a person's decision on the same
+    fingerprint in the same project."""
+    if not prior:
+        return np.zeros(len(failures), dtype=np.int64), [None]
+    project, projects = distinct_values(
+        failures, "project" if "project" in failures else "workflow_name"
+    )
+    pair = combine(project, print_of)
+    found = [
+        prior.get((projects[project[r]], prints[print_of[r]])) for r in first_rows(pair).tolist()
+    ]
+    # Equal precedents are one: a decision repeated for many fingerprints keys one suggestion.
+    ids: dict[Precedent, int] = {}
+    per_pair = np.array(
+        [0 if p is None else ids.setdefault(p, len(ids) + 1) for p in found], dtype=np.int64
+    )
+    return per_pair[pair], [None, *ids]

@@ -92,39 +92,73 @@ def facts_of(
 ) -> Facts:
     """`error` may have its digits zeroed (pmdata.triage.fingerprint.zero_digits): nothing here
     reads them. `failed_in` is the report's word for where it failed, "" when unknown."""
-    head = headline(error)
-    words = _QUOTED.sub("", head)
-    not_implemented = bool(_NOT_IMPLEMENTED.search(words)) and not _HTTP_PHRASE.search(head)
-    found = _ENVIRONMENT.search(head) or _ENVIRONMENT.search(headline(stack))
-    return Facts(
-        not_implemented=not_implemented,
-        environment=found[0] if found else "",
-        test_bug=_test_bug(error, head, snippet, final_status),
-        harness=_harness(head, failed_in),
+    return facts_from(
+        headline_says(headline(error)),
+        stack_environment(stack),
+        fixed_sleep(snippet or error),
+        failed_in,
+        final_status,
     )
 
 
-def _test_bug(error: str, head: str, snippet: str, final_status: str) -> str:
+def facts_from(
+    said: tuple[bool, str, str, str], stack_env: str, sleep: str, failed_in: str, status: str
+) -> Facts:
+    """The facts from what each place tells: the headline (headline_says), the stack's
+    headline (stack_environment), the code frame (fixed_sleep), and the report's words for
+    where it failed and how it ended. A batch works each out once per distinct value."""
+    not_implemented, environment, test_bug, hook_place = said
+    if not test_bug:
+        test_bug = _PASSES_NOW if status == "passed" else sleep
+    # The report's word for where it failed wins over a hook's name in the headline.
+    harness = (failed_in if failed_in in HARNESS_PLACES else "") if failed_in else hook_place
+    return _facts(not_implemented, environment or stack_env, test_bug, harness)
+
+
+# One object per distinct set of facts: a batch of 100,000 failures has a handful, and the
+# rules key their cached work on them.
+_facts = lru_cache(maxsize=1024)(Facts)
+
+_PASSES_NOW = "a test.fail() that now passes: the bug it marked is fixed"
+
+
+@lru_cache(maxsize=65536)  # a suite fails with a few headlines, run after run
+def headline_says(head: str) -> tuple[bool, str, str, str]:
+    """What the headline alone tells: the feature is missing, the machine's error, what is
+    wrong with the test, and the hook it names."""
+    words = _QUOTED.sub("", head)
+    not_implemented = bool(_NOT_IMPLEMENTED.search(words)) and not _HTTP_PHRASE.search(head)
     if _STRICT.search(head):
-        return "a strict-mode violation: the test's locator matches more than one element"
-    if _SNAPSHOT.search(head):
-        return "a snapshot that drifted from the page: update or fix the snapshot"
-    if final_status == "passed" or _EXPECTED_TO_FAIL.search(head):
-        return "a test.fail() that now passes: the bug it marked is fixed"
-    frame = snippet or error
+        test_bug = "a strict-mode violation: the test's locator matches more than one element"
+    elif _SNAPSHOT.search(head):
+        test_bug = "a snapshot that drifted from the page: update or fix the snapshot"
+    elif _EXPECTED_TO_FAIL.search(head):
+        test_bug = _PASSES_NOW
+    else:
+        test_bug = ""
+    found = _HOOK_WORDS.search(head)
+    hook_place = "" if not found else "setup" if "global" in found[0].lower() else "hook"
+    return not_implemented, _environment_in(head), test_bug, hook_place
+
+
+def stack_environment(stack: str) -> str:
+    """The machine's error the stack's first line names, if any."""
+    return _environment_in(headline(stack)) if stack else ""
+
+
+@lru_cache(maxsize=4096)
+def _environment_in(line: str) -> str:
+    found = _ENVIRONMENT.search(line)
+    return found[0] if found else ""
+
+
+def fixed_sleep(frame: str) -> str:
+    """What is wrong with a test whose code frame waits a fixed time just before the failing
+    line; "" if nothing."""
     # The cheap test first: most frames hold no sleep at all.
-    if not any(word in frame for word in ("waitForTimeout", "sleep", "setTimeout")):
+    if "waitForTimeout" not in frame and "sleep" not in frame and "setTimeout" not in frame:
         return ""
     line, before = failing_code(frame)
     if line and _SLEEP.search("\n".join(before.splitlines()[-2:])):
         return "a fixed sleep just before the failing line: the test races the app"
     return ""
-
-
-def _harness(head: str, failed_in: str) -> str:
-    if failed_in:
-        return failed_in if failed_in in HARNESS_PLACES else ""
-    found = _HOOK_WORDS.search(head)
-    if not found:
-        return ""
-    return "setup" if "global" in found[0].lower() else "hook"

@@ -19,26 +19,45 @@ from pmdata.ingest.failure_place import frames
 from pmdata.triage.facts import failing_code
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
-# (pattern, replacement, cheap test for whether it can match at all). Applied in order, the
-# specific shapes before the bare numbers they contain; the guards skip most regexes on most
-# messages, which is what keeps 100,000 fingerprints under a second.
 _has_digit = re.compile(r"\d").search
 
 
+def _hex_run(found: re.Match) -> str:
+    """A run of 8+ hex characters is an id only if it mixes digits and letters ("deadbeef12",
+    not "acceptable" nor "20261124")."""
+    run = found[0]
+    is_id = any(c in "0123456789" for c in run) and any(c in "abcdefABCDEF" for c in run)
+    return "<hex>" if is_id else run
+
+
+# (pattern, replacement, cheap test for whether it can match at all). Applied in order, the
+# specific shapes before the bare numbers they contain. A test that starts with a literal
+# character is a fast scan, a tenth of a pattern's own: most texts hold no time nor uuid.
+# Each pattern starts with a character class, never with `\b` or a lookaround: Python's regex
+# engine then jumps from candidate to candidate instead of trying every position, which is
+# most of its time on long texts. `X(?<!\wX)` is `\bX` for a word character X; classes are
+# spelled out in both cases for the same reason (IGNORECASE turns the jump off).
+_HEX = "[0-9a-fA-F]"
 _REPLACEMENTS = [
     (
         re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"),
         "<time>",
-        lambda t: "-" in t and ":" in t,
+        re.compile(r"-\d\d[T ]\d\d:").search,
     ),
-    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b"), "<time>", lambda t: ":" in t),
     (
-        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-        "<uuid>",
-        lambda t: "-" in t,
+        re.compile(r"\d(?<!\w\d)\d?:\d{2}:\d{2}(\.\d+)?\b"),
+        "<time>",
+        re.compile(r":\d\d:\d\d").search,
     ),
-    (re.compile(r"\b0x[0-9a-f]+\b", re.I), "<hex>", lambda t: "0x" in t or "0X" in t),
-    (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.I), "<hex>", _has_digit),
+    (
+        re.compile(
+            rf"{_HEX}(?<!\w{_HEX}){_HEX}{{7}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b"
+        ),
+        "<uuid>",
+        re.compile(rf"-{_HEX}{{4}}-{_HEX}{{4}}-").search,
+    ),
+    (re.compile(rf"0(?<!\w0)[xX]{_HEX}+\b"), "<hex>", lambda t: "0x" in t or "0X" in t),
+    (re.compile(rf"{_HEX}(?<!\w{_HEX}){_HEX}{{7,}}\b"), _hex_run, _has_digit),
     (
         re.compile(r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0):\d+"),
         "<host>",
@@ -51,7 +70,8 @@ _REPLACEMENTS = [
     ),
     (re.compile(r":\d+:\d+\b"), ":<line>", lambda t: ":" in t),
     (
-        re.compile(r"\b\d+(\.\d+)?\s*(ms|s|sec|seconds|m|min)\b"),
+        # [^\S\n]: any space but the line break normalise_many joins lines with.
+        re.compile(r"\d(?<!\w\d)\d*(\.\d+)?[^\S\n]*(ms|s|sec|seconds|m|min)\b"),
         "<duration>",
         _has_digit,
     ),
@@ -61,21 +81,26 @@ _REPLACEMENTS = [
         lambda t: '"' in t or "'" in t or "`" in t,
     ),
     (re.compile(r"#\d+\b"), "#<n>", lambda t: "#" in t),
-    (re.compile(r"\b\d+(\.\d+)?\b"), "<n>", _has_digit),
+    (re.compile(r"\d(?<!\w\d)\d*(\.\d+)?\b"), "<n>", _has_digit),
 ]
 
 _LOCATOR = re.compile(r"^\s*Locator:\s*(.+)$", re.M)
 
 
 def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
+    return _ANSI.sub("", text) if "\x1b" in text else text
 
 
-def normalise(line: str) -> str:
+def normalise_many(lines: list[str]) -> list[str]:
+    """Each line (none may hold a line feed) with its times, ids, numbers, quoted values and paths
+    made placeholders, and its spaces collapsed. All lines at once: one pass of each pattern
+    over the lines joined, not one call per pattern per line; no pattern matches across a line
+    break, so each line comes out as it would alone."""
+    text = "\n".join(lines)
     for pattern, replacement, may_match in _REPLACEMENTS:
-        if may_match(line):
-            line = pattern.sub(replacement, line)
-    return " ".join(line.split())
+        if may_match(text):
+            text = pattern.sub(replacement, text)
+    return [" ".join(line.split()) for line in text.split("\n")]
 
 
 # Every shape above treats all digits alike, so messages that differ only in their digits
@@ -83,14 +108,14 @@ def normalise(line: str) -> str:
 # with new numbers each time).
 # Bytes, because str.translate looks every character up in a dict (ten times slower at 100,000
 # messages); UTF-8 never puts an ASCII byte inside another character, so this is exact.
-_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 
 
 def zero_digits(text: str) -> str:
     """Every ASCII digit made 0: the key under which messages of one cause share cached work."""
     return (
         text.encode("utf-8", "surrogatepass")
-        .translate(_ZERO_DIGITS)
+        .translate(ZERO_DIGITS)
         .decode("utf-8", "surrogatepass")
     )
 
@@ -102,15 +127,38 @@ def signature(error: str | None) -> str:
 
 @lru_cache(maxsize=65536)
 def _signature(error: str) -> str:
-    text = strip_ansi(error).strip()
-    if not text:
-        return "(no error message)"
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    parts = [normalise(first)]
-    locator = _LOCATOR.search(text)
-    if locator:
-        parts.append("Locator: " + normalise(locator.group(1)))
-    return "\n".join(parts)
+    return signatures([error])[0]
+
+
+def signatures(errors: list[str]) -> list[str]:
+    """The signature of each message (digits already zeroed): its first line, and its
+    Playwright `Locator:` line if any, normalised; all lines of the batch in one go."""
+    lines: dict[str, int] = {}  # what normalise_many is given, each line once, by its place
+    shapes: list[tuple[int, int] | None] = []  # per message: its lines' places, -1 for none
+    for error in errors:
+        text = strip_ansi(error).strip()
+        if not text:
+            shapes.append(None)
+            continue
+        # Stripped, the text starts with a character of its first line, which is thus not
+        # blank; splitlines, for the breaks other than "\n" (such as "\r" and "\u2028").
+        end = text.find("\n")
+        first = (text if end < 0 else text[:end]).splitlines()[0]
+        first_at = lines.setdefault(first, len(lines))
+        locator = _LOCATOR.search(text) if "Locator:" in text else None
+        if locator is None:
+            shapes.append((first_at, -1))
+        else:
+            shapes.append((first_at, lines.setdefault(locator[1], len(lines))))
+    normalised = normalise_many(list(lines)) if lines else []
+    return [
+        "(no error message)"
+        if shape is None
+        else normalised[shape[0]]
+        if shape[1] < 0
+        else f"{normalised[shape[0]]}\nLocator: {normalised[shape[1]]}"
+        for shape in shapes
+    ]
 
 
 # What a machine's error names: the address refused, the host not found, the port taken. Without
@@ -162,8 +210,13 @@ def fingerprint(error: str | None, place: str = "") -> str:
 
 
 def fingerprint_of_zeroed(zeroed: str, place: str = "") -> str:
-    """`fingerprint` of a message already passed through `zero_digits` (a batch does it once)."""
-    return _hash(_signature(zeroed) + (f"\n@ {place}" if place else ""))
+    """`fingerprint` of a message already passed through `zero_digits`."""
+    return fingerprint_of_signature(_signature(zeroed), place)
+
+
+def fingerprint_of_signature(signature: str, place: str = "") -> str:
+    """`fingerprint` of a message whose `signatures` entry a batch has made."""
+    return _hash(signature + (f"\n@ {place}" if place else ""))
 
 
 @lru_cache(maxsize=65536)

@@ -23,7 +23,7 @@ Then the history:
    (none)          — seen twice, steady                                 → pending
 E2E_PATH (a path saying e2e/integration) raises the priority by one and settles "(none)" as
 needs_spec. A person's earlier decision on the same root cause (PRIOR_DECISION) wins over all.
-The rule that decides comes first in `rules`; the others that fired are named in the rationale.
+pmdata.triage.suggestions makes one suggestion of the rules that fired.
 
 Everything here is a pure function of its arguments.
 """
@@ -31,13 +31,13 @@ Everything here is a pure function of its arguments.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
-from pmdata.triage.facts import NONE, Facts, facts_of
-from pmdata.triage.fingerprint import zero_digits
-from pmdata.vocabulary import DECISIONS, IGNORE, NEEDS_SPEC, ONE_OFF_FIX, PENDING
+from pmdata.triage.facts import Facts
+from pmdata.vocabulary import IGNORE, NEEDS_SPEC, ONE_OFF_FIX, PENDING
 
 # History classes, strongest first (queries/_macros.sql history_class keeps the same order).
 CLASSES = ("RECOVERED", "PERSISTENT", "RECURRING", "FLAKY", "NEW")
@@ -74,9 +74,9 @@ class Thresholds:
 DEFAULT = Thresholds()
 
 
-@dataclass(frozen=True, slots=True)
-class History:
-    """What the runs say about one test (queries/test_history.sql)."""
+class History(NamedTuple):
+    """What the runs say about one test (queries/test_history.sql). A tuple: a batch makes
+    one per test, and a frozen dataclass takes four times as long to build."""
 
     occurrences: int  # failed runs (not first attempts that a retry fixed)
     runs: int
@@ -91,6 +91,23 @@ class History:
     @property
     def failing_spells(self) -> int:
         return self.occurrences + self.flaky_runs
+
+
+def with_distinct_errors(h: History, n: int) -> History:
+    """`h` with `n` different errors (a batch counts its own with the stored ones)."""
+    if h.distinct_errors == n:
+        return h
+    return History(
+        h.occurrences,
+        h.runs,
+        h.consecutive_failures,
+        h.flaky_runs,
+        h.flips,
+        h.source,
+        h.passes_since,
+        n,
+        h.quiet_days,
+    )
 
 
 def state(history: History, t: Thresholds = DEFAULT) -> str:
@@ -140,161 +157,87 @@ class Precedent:
         return " ".join(words) + (f": {why}" if why else "")
 
 
-@dataclass(frozen=True, slots=True)
-class Suggestion:
+class Rule(NamedTuple):
+    """A rule that fired: what it suggests, and why in words naming the facts."""
+
+    name: str
     decision: str
     priority: int
     confidence: float
-    rationale: str
-    rules: tuple[str, ...] = field(default_factory=tuple)
-    state: str = ""
-
-    @property
-    def classification(self) -> str | None:
-        return next((r for r in self.rules if r in CLASSES), None)
+    why: str
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def classify(
-    history: History,
-    failure: Failure,
-    thresholds: Thresholds = DEFAULT,
-    prior: Precedent | str | None = None,
-    zeroed_error: str | None = None,
-) -> Suggestion:
-    """`zeroed_error`: the failure's error through `zero_digits`, when the caller has it."""
-    # No fact depends on digits, and messages of one cause differ mostly in their digits (ids,
-    # timings): with those zeroed, most failures hit the cache.
-    error = zeroed_error if zeroed_error is not None else zero_digits(failure.error or "")
-    facts = facts_of(
-        error, failure.stack or "", failure.snippet or "", failure.failed_in, failure.final_status
-    )
-    e2e = is_e2e_test(failure.test_file, failure.test_name)
-    if isinstance(prior, str):
-        prior = Precedent(prior)
-    return decide(history, facts, e2e, thresholds, prior)
-
-
-def _history_rules(h: History, t: Thresholds, now: str) -> list[tuple[str, str, int, float, str]]:
-    """(rule, decision, priority, confidence, why) for each history rule that fires, given the
-    test's state `now`."""
+def history_rules(h: History, t: Thresholds, now: str) -> list[Rule]:
+    """Each history rule that fires, given the test's state `now`, strongest first."""
     fired = []
     if now == RECOVERED:
-        why = f"passed the last {_plural(h.passes_since, 'run')} since it last failed"
+        why = f"passed the last {plural(h.passes_since, 'run')} since it last failed"
         if h.passes_since < t.recovered_after:
             why += f", {h.quiet_days} days ago"
-        fired.append(("RECOVERED", IGNORE, 1, 0.85, why))
+        fired.append(Rule("RECOVERED", IGNORE, 1, 0.85, why))
     if h.consecutive_failures >= t.persistent_after:
         why = f"failed the last {h.consecutive_failures} runs in a row"
-        fired.append(("PERSISTENT", NEEDS_SPEC, 5, 0.95, why))
+        fired.append(Rule("PERSISTENT", NEEDS_SPEC, 5, 0.95, why))
     # Broken beats flaky (Trunk's order): a long streak is decided by PERSISTENT, and FLAKY
     # comes before RECURRING (a test failing on and off recurs too).
     flaky_evidence = h.flaky_runs > 0 or h.flips >= t.flaky_flips
     if now == FLAKY and flaky_evidence:
         evidence = []
         if h.flaky_runs:
-            evidence.append(f"passed on retry in {_plural(h.flaky_runs, 'run')}")
+            evidence.append(f"passed on retry in {plural(h.flaky_runs, 'run')}")
         if h.flips >= t.flaky_flips:
             evidence.append(f"flipped between pass and fail {h.flips} times")
         why = " and ".join(evidence) + ": a race or an order dependence to fix"
-        fired.append(("FLAKY", ONE_OFF_FIX, 3, 0.70, why))
+        fired.append(Rule("FLAKY", ONE_OFF_FIX, 3, 0.70, why))
     if h.occurrences >= t.recurring_after:
-        why = f"failed {h.occurrences} times in {_plural(h.runs, 'run')}"
-        fired.append(("RECURRING", NEEDS_SPEC, 4, 0.80, why))
+        why = f"failed {h.occurrences} times in {plural(h.runs, 'run')}"
+        fired.append(Rule("RECURRING", NEEDS_SPEC, 4, 0.80, why))
     if h.occurrences <= 1 and not h.flaky_runs:
-        fired.append(("NEW", ONE_OFF_FIX, 2, 0.60, "first failure: look at it once"))
+        fired.append(Rule("NEW", ONE_OFF_FIX, 2, 0.60, "first failure: look at it once"))
     return fired
 
 
-def _fact_rules(facts: Facts, h: History, t: Thresholds) -> list[tuple[str, str, int, float, str]]:
+def varied_rule(h: History, t: Thresholds) -> Rule | None:
+    """VARIED, if the test failed a different way nearly every time."""
+    spells = h.failing_spells
+    if h.distinct_errors >= t.varied_after and h.distinct_errors * 4 >= spells * 3:
+        why = (
+            f"{h.distinct_errors} different errors in {plural(spells, 'failure')}: no single "
+            "cause yet, someone must look"
+        )
+        return Rule("VARIED", PENDING, 3, 0.60, why)
+    return None
+
+
+_WHERE = {
+    "hook": "a hook or fixture declared above the test",
+    "fixture": "a fixture or helper outside the test's file",
+    "setup": "global setup",
+}
+
+
+@lru_cache(maxsize=1024)  # a batch's failures have a handful of distinct facts
+def failure_rules(facts: Facts) -> tuple[Rule, ...]:
+    """Each rule that fires on what the failure itself says. A missing feature comes before
+    the machine: the harness may fail because nothing is there yet."""
     fired = []
     if facts.not_implemented:
         why = "the error says the feature is missing, so it needs a spec"
-        fired.append(("NOT_IMPLEMENTED", NEEDS_SPEC, 4, 0.90, why))
+        fired.append(Rule("NOT_IMPLEMENTED", NEEDS_SPEC, 4, 0.90, why))
     if facts.environment:
         why = (
             f"the error is {facts.environment}, the machine's or the harness's and not the "
             "product's; fix it once"
         )
-        fired.append(("ENVIRONMENT", ONE_OFF_FIX, 3, 0.85, why))
+        fired.append(Rule("ENVIRONMENT", ONE_OFF_FIX, 3, 0.85, why))
     if facts.test_bug:
-        fired.append(("TEST_BUG", ONE_OFF_FIX, 3, 0.85, f"{facts.test_bug}; fix the test"))
+        fired.append(Rule("TEST_BUG", ONE_OFF_FIX, 3, 0.85, f"{facts.test_bug}; fix the test"))
     if facts.harness:
-        where = {
-            "hook": "a hook or fixture declared above the test",
-            "fixture": "a fixture or helper outside the test's file",
-            "setup": "global setup",
-        }
-        why = f"it failed in {where.get(facts.harness, facts.harness)}, not in the test's body"
-        fired.append(("HARNESS", ONE_OFF_FIX, 3, 0.75, why + "; fix the harness"))
-    spells = h.failing_spells
-    if h.distinct_errors >= t.varied_after and h.distinct_errors * 4 >= spells * 3:
-        why = (
-            f"{h.distinct_errors} different errors in {_plural(spells, 'failure')}: no single "
-            "cause yet, someone must look"
-        )
-        fired.append(("VARIED", PENDING, 3, 0.60, why))
-    return fired
-
-
-@lru_cache(maxsize=65536)  # the facts above take few distinct values across many failures
-def decide(
-    history: History,
-    facts: Facts = NONE,
-    e2e: bool = False,
-    thresholds: Thresholds = DEFAULT,
-    prior: Precedent | None = None,
-) -> Suggestion:
-    """The state, then the failure's own facts, then the history; a precedent wins over all."""
-    t = thresholds
-    now = state(history, t)
-    history_fired = _history_rules(history, t, now)
-    fired = _fact_rules(facts, history, t)
-    recovered = history_fired and history_fired[0][0] == "RECOVERED"
-    # Recovered wins over what its last failure said (the feature came, the machine was fixed);
-    # a missing feature wins over the machine (the harness may fail because nothing is there).
-    if recovered:
-        fired = [history_fired[0], *fired, *history_fired[1:]]
-    else:
-        fired = [*fired, *history_fired]
-    if fired:
-        rule, decision, priority, confidence, why = fired[0]
-        rules = [rule]
-        parts = [f"{rule}: {why}"]
-        for other in fired[1:]:
-            if other[0] == "NEW" or other[0] in rules:
-                continue
-            rules.append(other[0])
-            parts.append(f"also {other[0]} ({other[4]})")
-            if other[1] != decision:
-                confidence -= 0.05
-    else:
-        rule, decision, priority, confidence = "", PENDING, 3, 0.50
-        rules = []
-        parts = [f"failed {_plural(history.occurrences, 'time')} with no clear pattern yet"]
-    if 0 < history.passes_since < t.recovered_after and rule != "FLAKY":
-        parts.append(
-            f"it passed the last {_plural(history.passes_since, 'run')} (recovered after "
-            f"{t.recovered_after} in a row)"
-        )
-        confidence -= 0.10
-    if history.source == "reports":
-        parts.append("runs derived from the workflow's reports (no per-test outcomes)")
-    if e2e:
-        rules.append("E2E_PATH")
-        priority = min(priority + 1, 5)
-        if not rule and decision == PENDING:
-            decision, confidence = NEEDS_SPEC, 0.55
-            parts.append("E2E_PATH: an end-to-end test leans towards a spec (priority +1)")
-        else:
-            parts.append("E2E_PATH: an end-to-end test (priority +1)")
-    if prior is not None and prior.decision in DECISIONS:
-        rules.insert(0, "PRIOR_DECISION")
-        parts.insert(0, f"PRIOR_DECISION: {prior.decision}, {prior.cite()}")
-        decision, confidence = prior.decision, max(confidence, 0.90)
-    confidence = round(min(max(confidence, 0.05), 0.99), 2)
-    rationale = "; ".join(parts) + "."
-    return Suggestion(decision, priority, confidence, rationale, tuple(rules), now)
+        where = _WHERE.get(facts.harness, facts.harness)
+        why = f"it failed in {where}, not in the test's body; fix the harness"
+        fired.append(Rule("HARNESS", ONE_OFF_FIX, 3, 0.75, why))
+    return tuple(fired)

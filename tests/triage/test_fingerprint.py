@@ -34,7 +34,8 @@ def test_different_causes_differ_and_tests_do_not_matter():
 
 def test_a_batch_zeroing_digits_once_gets_the_same_fingerprint_and_suggestion():
     from pmdata.triage.fingerprint import fingerprint_of_zeroed, zero_digits
-    from pmdata.triage.rules import Failure, History, classify
+    from pmdata.triage.rules import Failure, History
+    from pmdata.triage.suggestions import classify
 
     error = "Error: NotImplementedError: feature not implemented (request 4711 after 93ms)"
     failure = Failure("checkout › pays", "tests/e2e/pay.spec.ts", error, "at beforeEach (x.ts:3:9)")

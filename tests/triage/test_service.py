@@ -2,7 +2,6 @@
 
 import json
 import sqlite3
-from dataclasses import replace
 
 import pytest
 
@@ -65,7 +64,8 @@ def test_a_batch_suggests_what_each_failure_gets_on_its_own(db):
     suggestion. Two failures added by hand: an unfiled test with digits in a non-ASCII
     message, and one whose error says the feature is missing."""
     from pmdata.triage.fingerprint import code_place, fingerprint, machine_target
-    from pmdata.triage.rules import Failure, History, classify
+    from pmdata.triage.rules import Failure, History
+    from pmdata.triage.suggestions import classify
 
     con = sqlite3.connect(db)
     report_id = con.execute("SELECT max(id) FROM reports").fetchone()[0]
@@ -105,7 +105,7 @@ def test_a_batch_suggests_what_each_failure_gets_on_its_own(db):
         history = record.history if record else first
         # The batch counts the test's different errors, its own included.
         prints = (record.fingerprints if record else frozenset()) | {got.fingerprint}
-        history = replace(history, distinct_errors=len(prints))
+        history = history._replace(distinct_errors=len(prints))
         assert got.suggestion == classify(history, failure)
     by_test = {item.key[2]: item.suggestion for item in batch}
     assert "NOT_IMPLEMENTED" in by_test["cart › pays"].rules
