@@ -42,7 +42,7 @@ from pmdata.triage.rules import (
     is_e2e_test,
     with_distinct_errors,
 )
-from pmdata.triage.suggestions import Standing, Suggestion, standing, suggest
+from pmdata.triage.suggestions import Standing, Suggestion, standing, suggest_pairs
 
 Key = tuple[str, str, str]  # workflow, test file, test title
 
@@ -163,12 +163,12 @@ def _classified(failures, known, prior, thresholds) -> list[ClassifiedFailure]:
     precedent, precedents = _precedents(failures, print_of, prints, prior)
     pair = combine(test, facts_id, precedent)
     first = first_rows(pair)
-    suggestions = [
-        suggest(standings[t], fired[f], precedents[p])
-        for t, f, p in zip(
-            test[first].tolist(), facts_id[first].tolist(), precedent[first].tolist(), strict=True
-        )
-    ]
+    suggestions = suggest_pairs(
+        standings,
+        fired,
+        precedents,
+        zip(test[first].tolist(), facts_id[first].tolist(), precedent[first].tolist(), strict=True),
+    )
     rows = zip(
         failures["failure_id"].astype("int64").tolist(),
         pick(keys, test),

@@ -11,6 +11,7 @@ which is all a batch of 100,000 failures does per failure. Pure functions of the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -53,6 +54,10 @@ class _Said(NamedTuple):
     names: tuple[str, ...]
     words: str  # "; also VARIED (...); also RECURRING (...)", or ""
     decisions: tuple[str, ...]
+    first_words: int = 0  # the length of the first rule's words
+
+    def without_first(self) -> _Said:
+        return _Said(self.names[1:], self.words[self.first_words :], self.decisions[1:])
 
 
 def _said(rules: list[Rule] | tuple[Rule, ...]) -> _Said:
@@ -63,13 +68,11 @@ def _said(rules: list[Rule] | tuple[Rule, ...]) -> _Said:
             names.append(rule.name)
             words.append(f"; also {rule.name} ({rule.why})")
             decisions.append(rule.decision)
-    return _Said(tuple(names), "".join(words), tuple(decisions))
+    return _Said(tuple(names), "".join(words), tuple(decisions), len(words[0]) if words else 0)
 
 
 @lru_cache(maxsize=1024)
 def _failure_said(failure: tuple[Rule, ...]) -> tuple[_Said, _Said]:
-    """What a failure's rules add after a RECOVERED lead (all of them), and after the
-    failure's own first rule (the others)."""
     return _said(failure), _said(failure[1:])
 
 
@@ -118,7 +121,10 @@ def standing(history: History, e2e: bool = False, thresholds: Thresholds = DEFAU
     if lead:
         alone = _joined(test, lead, _NOTHING, after)
     elif fired:
-        alone = _joined(test, fired[0], _NOTHING, _said(fired[1:]))
+        # The rules after the first: `after` without it (NEW, the only one it leaves out, is
+        # always last, so never first but alone).
+        rest = after if fired[0].name == "NEW" else after.without_first()
+        alone = _joined(test, fired[0], _NOTHING, rest)
     else:
         alone = _no_pattern(h, passes, e2e, now)
     return Standing(now, lead, after, passes + tail, tail, recovering, marks, alone)
@@ -126,22 +132,39 @@ def standing(history: History, e2e: bool = False, thresholds: Thresholds = DEFAU
 
 def suggest(test: Standing, failure: tuple[Rule, ...], prior: Precedent | None) -> Suggestion:
     """The suggestion for a failure of `test` whose own facts fired the rules `failure`."""
-    if test.lead is not None:
-        said = _joined(test, test.lead, _failure_said(failure)[0], test.after)
-    elif failure:
-        said = _joined(test, failure[0], _failure_said(failure)[1], test.after)
-    else:
-        said = test.alone
-    if prior is None or prior.decision not in DECISIONS:
-        return said
-    return Suggestion(
-        prior.decision,
-        said.priority,
-        max(said.confidence, 0.90),
-        f"PRIOR_DECISION: {prior.decision}, {prior.cite()}; {said.rationale}",
-        ("PRIOR_DECISION", *said.rules),
-        said.state,
-    )
+    return suggest_pairs([test], [failure], [prior], [(0, 0, 0)])[0]
+
+
+def suggest_pairs(
+    tests: list[Standing],
+    failures: list[tuple[Rule, ...]],
+    priors: list[Precedent | None],
+    pairs: Iterable[tuple[int, int, int]],
+) -> list[Suggestion]:
+    """`suggest` for each (test, failure, prior) of `pairs`, given as places in the three
+    lists: what each failure's rules add is worked out once, however many tests it joins."""
+    # After a RECOVERED lead, all of a failure's rules; else all but its first, which decides.
+    sides = [_failure_said(failure) for failure in failures]
+    out = []
+    for t, f, p in pairs:
+        test, failure, prior = tests[t], failures[f], priors[p]
+        if test.lead is not None:
+            said = _joined(test, test.lead, sides[f][0], test.after)
+        elif failure:
+            said = _joined(test, failure[0], sides[f][1], test.after)
+        else:
+            said = test.alone
+        if prior is not None and prior.decision in DECISIONS:
+            said = Suggestion(
+                prior.decision,
+                said.priority,
+                max(said.confidence, 0.90),
+                f"PRIOR_DECISION: {prior.decision}, {prior.cite()}; {said.rationale}",
+                ("PRIOR_DECISION", *said.rules),
+                said.state,
+            )
+        out.append(said)
+    return out
 
 
 def _joined(test: Standing, first: Rule, middle: _Said, after: _Said) -> Suggestion:
@@ -160,14 +183,18 @@ def _joined(test: Standing, first: Rule, middle: _Said, after: _Said) -> Suggest
         tail = test.tail
         if test.recovering:
             confidence -= 0.10
-    if confidence != first.confidence:  # a rule's own confidence is in range, and rounded
-        confidence = round(min(max(confidence, 0.05), 0.99), 2)
+    # A rule's own confidence is at most 0.95, and rounded; only ever lowered here.
+    if confidence != first.confidence:
+        confidence = round(confidence if confidence > 0.05 else 0.05, 2)
+    priority = first.priority
+    if test.marks and priority < 5:  # E2E_PATH
+        priority += 1
     # tuple.__new__: the named tuple's own __new__ is a Python call, and this runs per failure.
     return tuple.__new__(
         Suggestion,
         (
             decision,
-            min(first.priority + 1, 5) if test.marks else first.priority,
+            priority,
             confidence,
             f"{first.name}: {first.why}{middle.words}{after.words}{tail}.",
             (first.name, *middle.names, *after.names, *test.marks),
