@@ -5,8 +5,9 @@ and each that would decide otherwise lowers the confidence. Order: RECOVERED, th
 failure says, then VARIED and the history; a person's decision on the same root cause wins.
 
 A test's side (its history's rules and their words) is worked out once per test (`standing`),
-a failure's side once per distinct set of facts (`failure_rules`); `suggest` only joins them,
-which is all a batch of 100,000 failures does per failure. Pure functions of their arguments.
+a failure's side once per distinct set of facts (`failure_rules`); `suggest_pairs` only joins
+them, which is all a batch does per distinct (test, facts) pair. Pure functions of their
+arguments.
 """
 
 from __future__ import annotations
