@@ -129,11 +129,30 @@ def browser():
         b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, for `page` to know whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # What the browser showed when the test gave up, in the CI log: a flaky wait is
+        # otherwise a bare timeout (the screenshot stays on this machine).
+        try:
+            print(f"address bar at failure: {page.evaluate('location.href')}")
+            print("page text at failure:", page.evaluate("document.body.innerText")[:1500])
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"failed-{request.node.name[:80]}.png")
+        except Exception as exc:  # a closed page says nothing more; the failure stands
+            print(f"no view of the page at failure: {exc}")
     context.close()
 
 
