@@ -29,8 +29,7 @@ def distinct_texts(frame: pd.DataFrame, column: str, zeroed: bool = False) -> tu
         values = [v if isinstance(v, str) else "" for v in frame[column].tolist()]
         if zeroed:
             values = [zero_digits(v) for v in values]
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-        return codes.astype(np.int64), list(uniques)
+        return encode(values)
     if zeroed:
         texts = _zero_digits(texts)
     encoded = pc.dictionary_encode(texts)

@@ -95,19 +95,7 @@ class History(NamedTuple):
 
 def with_distinct_errors(h: History, n: int) -> History:
     """`h` with `n` different errors (a batch counts its own with the stored ones)."""
-    if h.distinct_errors == n:
-        return h
-    return History(
-        h.occurrences,
-        h.runs,
-        h.consecutive_failures,
-        h.flaky_runs,
-        h.flips,
-        h.source,
-        h.passes_since,
-        n,
-        h.quiet_days,
-    )
+    return h if h.distinct_errors == n else h._replace(distinct_errors=n)
 
 
 def state(history: History, t: Thresholds = DEFAULT) -> str:
