@@ -45,9 +45,12 @@ def href(page) -> str:
 def test_a_tests_page(suite_url, page):
     base, _ = suite_url
     test = quote("cart › applies a coupon", safe="")
-    text = opened(page, f"{base}/test?workflow=shop-e2e&test={test}")
+    opened(page, f"{base}/test?workflow=shop-e2e&test={test}")
+    # Waited on, not read once: a rerun right after the first run (the live check) redraws the
+    # metrics, and a fresh-clone run once read the page between the two.
     # (the changes themselves are a table, drawn on a canvas: tests/test_errors_analytics.py)
-    assert "Recovered" in text and "Where it changed state" in text
+    expect(page.get_by_test_id("stMetricValue").filter(has_text="Recovered")).to_be_visible()
+    expect(page.get_by_text("Where it changed state", exact=True)).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
 
 
