@@ -8,8 +8,8 @@ import streamlit as st
 from dashboard import charts, common, lists, readers
 from pmdata.inert_markdown import inert
 from pmdata.triage.batch import history_of
-from pmdata.triage.rules import state
 from pmdata.triage.service import thresholds_from
+from pmdata.triage.standings import state
 
 RUNS_SHOWN = 200
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -34,15 +34,9 @@ from pmdata.triage.fingerprint import (
     machine_target,
     signatures,
 )
-from pmdata.triage.rules import (
-    History,
-    Precedent,
-    Thresholds,
-    failure_rules,
-    is_e2e_test,
-    with_distinct_errors,
-)
-from pmdata.triage.suggestions import Standing, Suggestion, standing, suggest_pairs
+from pmdata.triage.rules import History, Precedent, Thresholds, failure_rules, is_e2e_test
+from pmdata.triage.standings import Histories, Standings, standings
+from pmdata.triage.suggestions import Suggestion, suggest_pairs
 
 Key = tuple[str, str, str]  # workflow, test file, test title
 
@@ -159,16 +153,13 @@ def _classified(failures, known, prior, thresholds) -> list[ClassifiedFailure]:
     fired = [failure_rules(f) for f in facts]
 
     test, keys = _tests(failures)
-    standings = _standings(test, keys, print_of, prints, known, thresholds)
     precedent, precedents = _precedents(failures, print_of, prints, prior)
     pair = combine(test, facts_id, precedent)
     first = first_rows(pair)
+    tests = _standings(test, keys, print_of, prints, known, thresholds)
     suggestions = suggest_pairs(
-        standings,
-        fired,
-        precedents,
-        zip(test[first].tolist(), facts_id[first].tolist(), precedent[first].tolist(), strict=True),
-    )
+        tests, fired, precedents, test[first], facts_id[first], precedent[first]
+    ).rows()
     rows = zip(
         failures["failure_id"].astype("int64").tolist(),
         pick(keys, test),
@@ -262,28 +253,33 @@ def _tests(failures) -> tuple[np.ndarray, list[Key]]:
     return test, list(zip(*(pick(values, codes[first]) for codes, values in columns), strict=True))
 
 
-def _standings(test, keys, print_of, prints, known, thresholds) -> list[Standing]:
+def _standings(test, keys, print_of, prints, known, thresholds) -> Standings:
     """What each test's history says, its different errors counted with this batch's."""
-    pairs = first_rows(combine(test, print_of))  # one row per (test, fingerprint)
-    in_batch = np.bincount(test[pairs], minlength=len(keys)).tolist()
-    batch_pairs = set((test[pairs] * len(prints) + print_of[pairs]).tolist())
-    print_code = {p: i for i, p in enumerate(prints)}
     first_failure = TestHistory(History(occurrences=1, runs=1, consecutive_failures=1))
-    out = []
-    for t, key in enumerate(keys):
-        record = known.get(key, first_failure)
-        seen = in_batch[t]
-        for p in record.fingerprints:  # those the batch has too are counted once
-            code = print_code.get(p)
-            seen += code is None or t * len(prints) + code not in batch_pairs
-        history = with_distinct_errors(record.history, max(seen, 1))
-        test_file, test_name = key[1], key[2]
-        e2e = is_e2e_test(
+    records = [known.get(key, first_failure) for key in keys]
+    pairs = first_rows(combine(test, print_of))  # one row per (test, fingerprint)
+    tests, found = test[pairs], print_of[pairs]
+    stored = [record.fingerprints for record in records]
+    counts = np.fromiter(map(len, stored), np.int64, len(stored))
+    errors = np.bincount(tests, minlength=len(keys)) + counts
+    # A fingerprint both stored and among the test's failures in the batch is one error.
+    code = {p: i for i, p in enumerate(prints)}
+    owner = np.repeat(np.arange(len(keys)), counts)
+    also = np.fromiter(map(code.get, chain.from_iterable(stored), repeat(-1)), np.int64)
+    owner, also = owner[also >= 0], also[also >= 0]
+    if also.size:
+        both = np.isin(owner * len(prints) + also, tests * len(prints) + found)
+        errors -= np.bincount(owner[both], minlength=len(keys))
+    histories = Histories.of([record.history for record in records])
+    histories = histories._replace(distinct_errors=np.maximum(errors, 1))
+    e2e = [
+        is_e2e_test(
             test_file if isinstance(test_file, str) else "",
             test_name if isinstance(test_name, str) else "",
         )
-        out.append(standing(history, e2e, thresholds))
-    return out
+        for _, test_file, test_name in keys
+    ]
+    return standings(histories, np.array(e2e, dtype=bool), thresholds)
 
 
 def _precedents(failures, print_of, prints, prior) -> tuple[np.ndarray, list]:

@@ -71,7 +71,8 @@ _REPLACEMENTS = [
     (re.compile(r":\d+:\d+\b"), ":<line>", lambda t: ":" in t),
     (
         # [^\S\n]: any space but the line break normalise_many joins lines with.
-        re.compile(r"\d(?<!\w\d)\d*(\.\d+)?[^\S\n]*(ms|s|sec|seconds|m|min)\b"),
+        # Possessive (*+, ?+): a digit or space given back can never be followed by a unit.
+        re.compile(r"\d(?<!\w\d)\d*+(?:\.\d+)?+[^\S\n]*+(?:ms|s|sec|seconds|m|min)\b"),
         "<duration>",
         _has_digit,
     ),
@@ -215,10 +216,7 @@ def fingerprint_of_zeroed(zeroed: str, place: str = "") -> str:
 
 
 def fingerprint_of_signature(signature: str, place: str = "") -> str:
-    """`fingerprint` of a message whose `signatures` entry a batch has made."""
-    return _hash(signature + (f"\n@ {place}" if place else ""))
-
-
-@lru_cache(maxsize=65536)
-def _hash(text: str) -> str:
+    """`fingerprint` of a message whose `signatures` entry a batch has made. Not cached: a
+    batch asks once per distinct (message, place), and a cache's upkeep costs a third of a hash."""
+    text = f"{signature}\n@ {place}" if place else signature
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]

@@ -23,6 +23,7 @@ Then the history:
    (none)          — seen twice, steady                                 → pending
 E2E_PATH (a path saying e2e/integration) raises the priority by one and settles "(none)" as
 needs_spec. A person's earlier decision on the same root cause (PRIOR_DECISION) wins over all.
+pmdata.triage.standings works out the state and the history's rules (for many tests at once),
 pmdata.triage.suggestions makes one suggestion of the rules that fired.
 
 Everything here is a pure function of its arguments.
@@ -37,7 +38,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from pmdata.triage.facts import Facts
-from pmdata.vocabulary import IGNORE, NEEDS_SPEC, ONE_OFF_FIX, PENDING
+from pmdata.vocabulary import NEEDS_SPEC, ONE_OFF_FIX
 
 # History classes, strongest first (queries/_macros.sql history_class keeps the same order).
 CLASSES = ("RECOVERED", "PERSISTENT", "RECURRING", "FLAKY", "NEW")
@@ -93,27 +94,6 @@ class History(NamedTuple):
         return self.occurrences + self.flaky_runs
 
 
-def with_distinct_errors(h: History, n: int) -> History:
-    """`h` with `n` different errors (a batch counts its own with the stored ones)."""
-    return h if h.distinct_errors == n else h._replace(distinct_errors=n)
-
-
-def state(history: History, t: Thresholds = DEFAULT) -> str:
-    """Broken, Flaky, Recovered or Healthy, as the runs have it now."""
-    if not history.failing_spells:
-        return HEALTHY
-    if history.passes_since >= t.recovered_after or (
-        history.passes_since >= 1 and history.quiet_days >= t.quiet_days
-    ):
-        return RECOVERED
-    if history.consecutive_failures >= t.persistent_after:
-        return BROKEN
-    flaky = history.flaky_runs > 0 or history.flips >= t.flaky_flips
-    if history.consecutive_failures >= 1 and not flaky:
-        return BROKEN
-    return FLAKY
-
-
 @dataclass(frozen=True, slots=True)
 class Failure:
     test_name: str
@@ -157,48 +137,6 @@ class Rule(NamedTuple):
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def history_rules(h: History, t: Thresholds, now: str) -> list[Rule]:
-    """Each history rule that fires, given the test's state `now`, strongest first."""
-    fired = []
-    if now == RECOVERED:
-        why = f"passed the last {plural(h.passes_since, 'run')} since it last failed"
-        if h.passes_since < t.recovered_after:
-            why += f", {h.quiet_days} days ago"
-        fired.append(Rule("RECOVERED", IGNORE, 1, 0.85, why))
-    if h.consecutive_failures >= t.persistent_after:
-        why = f"failed the last {h.consecutive_failures} runs in a row"
-        fired.append(Rule("PERSISTENT", NEEDS_SPEC, 5, 0.95, why))
-    # Broken beats flaky (Trunk's order): a long streak is decided by PERSISTENT, and FLAKY
-    # comes before RECURRING (a test failing on and off recurs too).
-    flaky_evidence = h.flaky_runs > 0 or h.flips >= t.flaky_flips
-    if now == FLAKY and flaky_evidence:
-        evidence = []
-        if h.flaky_runs:
-            evidence.append(f"passed on retry in {plural(h.flaky_runs, 'run')}")
-        if h.flips >= t.flaky_flips:
-            evidence.append(f"flipped between pass and fail {h.flips} times")
-        why = " and ".join(evidence) + ": a race or an order dependence to fix"
-        fired.append(Rule("FLAKY", ONE_OFF_FIX, 3, 0.70, why))
-    if h.occurrences >= t.recurring_after:
-        why = f"failed {h.occurrences} times in {plural(h.runs, 'run')}"
-        fired.append(Rule("RECURRING", NEEDS_SPEC, 4, 0.80, why))
-    if h.occurrences <= 1 and not h.flaky_runs:
-        fired.append(Rule("NEW", ONE_OFF_FIX, 2, 0.60, "first failure: look at it once"))
-    return fired
-
-
-def varied_rule(h: History, t: Thresholds) -> Rule | None:
-    """VARIED, if the test failed a different way nearly every time."""
-    spells = h.failing_spells
-    if h.distinct_errors >= t.varied_after and h.distinct_errors * 4 >= spells * 3:
-        why = (
-            f"{h.distinct_errors} different errors in {plural(spells, 'failure')}: no single "
-            "cause yet, someone must look"
-        )
-        return Rule("VARIED", PENDING, 3, 0.60, why)
-    return None
 
 
 _WHERE = {

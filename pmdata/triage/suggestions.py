@@ -4,18 +4,22 @@ The rule that decides comes first in `rules`; the others that fired are named in
 and each that would decide otherwise lowers the confidence. Order: RECOVERED, then what the
 failure says, then VARIED and the history; a person's decision on the same root cause wins.
 
-A test's side (its history's rules and their words) is worked out once per test (`standing`),
-a failure's side once per distinct set of facts (`failure_rules`); `suggest_pairs` only joins
-them, which is all a batch does per distinct (test, facts) pair. Pure functions of their
-arguments.
+A test's side is worked out for all of a batch's tests at once (pmdata.triage.standings), a
+failure's side once per distinct set of facts (`rules.failure_rules`); `suggest_pairs` joins
+them column-wise for each distinct (test, facts, precedent) of a batch. One failure
+(`decide`, `classify`) is the one-row case. Pure functions of their arguments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import lru_cache
+from itertools import repeat
 from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
+
+from pmdata.triage.columns import combine, first_rows, pick
 from pmdata.triage.facts import NONE, Facts, facts_of
 from pmdata.triage.fingerprint import zero_digits
 from pmdata.triage.rules import (
@@ -27,13 +31,26 @@ from pmdata.triage.rules import (
     Rule,
     Thresholds,
     failure_rules,
-    history_rules,
     is_e2e_test,
     plural,
-    state,
-    varied_rule,
+)
+from pmdata.triage.standings import (
+    NAME_BIT,
+    NAMED_AFTER_FIRST,
+    Firsts,
+    Histories,
+    RuleColumn,
+    Said,
+    Standings,
+    deciding,
+    said,
+    standings,
+    take,
 )
 from pmdata.vocabulary import DECISIONS, NEEDS_SPEC, PENDING
+
+_DECISIONS = np.array(DECISIONS, dtype=object)
+_E2E_BIT = NAME_BIT["E2E_PATH"]
 
 
 class Suggestion(NamedTuple):
@@ -49,172 +66,220 @@ class Suggestion(NamedTuple):
         return next((r for r in self.rules if r in CLASSES), None)
 
 
-class _Said(NamedTuple):
-    """Rules that fired after the deciding one, as the suggestion names them."""
+class Suggestions(NamedTuple):
+    """Suggestions as columns, a row per suggestion."""
 
-    names: tuple[str, ...]
-    words: str  # "; also VARIED (...); also RECURRING (...)", or ""
-    decisions: tuple[str, ...]
-    first_words: int = 0  # the length of the first rule's words
+    decision: np.ndarray  # object
+    priority: np.ndarray  # int64
+    confidence: np.ndarray  # float64
+    rationale: np.ndarray  # object
+    first: np.ndarray  # object: the deciding rule's name, "" for none
+    named: np.ndarray  # int64: the other rules, as bits of standings.NAME_BIT
+    prior: np.ndarray  # bool: a person's decision won (PRIOR_DECISION)
+    state: np.ndarray  # object
 
-    def without_first(self) -> _Said:
-        return _Said(self.names[1:], self.words[self.first_words :], self.decisions[1:])
+    def where(self, rows: np.ndarray, other: Suggestions) -> Suggestions:
+        """These, with `other`'s in `rows` (a mask)."""
+        return Suggestions(*(np.where(rows, b, a) for a, b in zip(self, other, strict=True)))
 
-
-def _said(rules: list[Rule] | tuple[Rule, ...]) -> _Said:
-    names, words, decisions = [], [], []
-    for rule in rules:
-        # NEW only ever decides: a test with more to say than "first failure" says that.
-        if rule.name != "NEW":
-            names.append(rule.name)
-            words.append(f"; also {rule.name} ({rule.why})")
-            decisions.append(rule.decision)
-    return _Said(tuple(names), "".join(words), tuple(decisions), len(words[0]) if words else 0)
-
-
-@lru_cache(maxsize=1024)
-def _failure_said(failure: tuple[Rule, ...]) -> tuple[_Said, _Said]:
-    return _said(failure), _said(failure[1:])
-
-
-_NOTHING = _Said((), "", ())
-
-
-class Standing(NamedTuple):
-    """What a test's history says, whatever its failure says."""
-
-    now: str  # the test's state
-    lead: Rule | None  # RECOVERED, which goes before anything a failure says
-    after: _Said  # VARIED and the other history rules, after what the failure says
-    # The rationale's end: "; it passed the last 2 runs (...)" (which lowers the confidence),
-    # the runs' source, E2E_PATH. FLAKY, when it decides, says the passes itself.
-    tail: str
-    tail_after_flaky: str
-    recovering: bool
-    marks: tuple[str, ...]  # ("E2E_PATH",) or ()
-    alone: Suggestion | None = None  # the suggestion when the failure itself fires no rule
+    def rows(self) -> list[Suggestion]:
+        """A Suggestion per row; each distinct tuple of rule names is made once."""
+        first, firsts = pd.factorize(self.first)
+        combination = combine(first.astype(np.int64), self.named, self.prior.astype(np.int64))
+        rules = [
+            _rules(firsts[first[r]], int(self.named[r]), bool(self.prior[r]))
+            for r in first_rows(combination).tolist()
+        ]
+        columns = (
+            self.decision.tolist(),
+            self.priority.tolist(),
+            self.confidence.tolist(),
+            self.rationale.tolist(),
+            pick(rules, combination),
+            self.state.tolist(),
+        )
+        # tuple.__new__ skips the named tuple's own __new__, a Python call per suggestion.
+        return list(map(tuple.__new__, repeat(Suggestion), zip(*columns, strict=True)))
 
 
-@lru_cache(maxsize=65536)
-def standing(history: History, e2e: bool = False, thresholds: Thresholds = DEFAULT) -> Standing:
-    h, t = history, thresholds
-    now = state(h, t)
-    fired = history_rules(h, t, now)
-    lead = fired.pop(0) if fired and fired[0].name == "RECOVERED" else None
-    varied = varied_rule(h, t)
-    if varied:
-        fired.insert(0, varied)
-    recovering = 0 < h.passes_since < t.recovered_after
-    tail = ""
-    if h.source == "reports":
-        tail += "; runs derived from the workflow's reports (no per-test outcomes)"
-    if e2e:
-        tail += "; E2E_PATH: an end-to-end test (priority +1)"
-    passes = (
-        f"; it passed the last {plural(h.passes_since, 'run')} (recovered after "
-        f"{t.recovered_after} in a row)"
-        if recovering
-        else ""
-    )
-    after = _said(fired)
-    marks = ("E2E_PATH",) if e2e else ()
-    test = Standing(now, lead, after, passes + tail, tail, recovering, marks)
-    if lead:
-        alone = _joined(test, lead, _NOTHING, after)
-    elif fired:
-        # The rules after the first: `after` without it (NEW, the only one it leaves out, is
-        # always last, so never first but alone).
-        rest = after if fired[0].name == "NEW" else after.without_first()
-        alone = _joined(test, fired[0], _NOTHING, rest)
-    else:
-        alone = _no_pattern(h, passes, e2e, now)
-    return Standing(now, lead, after, passes + tail, tail, recovering, marks, alone)
+def _rules(first: str, named: int, prior: bool) -> tuple[str, ...]:
+    rules = ("PRIOR_DECISION",) if prior else ()
+    if first:
+        rules += (first,)
+    return rules + tuple(name for name in NAMED_AFTER_FIRST if named & NAME_BIT[name])
 
 
-def suggest(test: Standing, failure: tuple[Rule, ...], prior: Precedent | None) -> Suggestion:
-    """The suggestion for a failure of `test` whose own facts fired the rules `failure`."""
-    return suggest_pairs([test], [failure], [prior], [(0, 0, 0)])[0]
+class _FailureSides(NamedTuple):
+    """A failure's own rules, per distinct set of facts: whether any fired, the first (which
+    decides unless the test's RECOVERED leads), what all of them add after RECOVERED, and
+    what the others add after the first."""
+
+    fired: np.ndarray
+    first: Firsts
+    all: Said
+    rest: Said
+
+
+def _failure_sides(failures: list[tuple[Rule, ...]]) -> _FailureSides:
+    n = len(failures)
+    # A column per rule name, in failure_rules' order; each rule's constants are its name's.
+    named: dict[str, Rule] = {}
+    for rule in (rule for failure in failures for rule in failure):
+        named.setdefault(rule.name, rule)
+    columns = []
+    for name in sorted(named, key=NAMED_AFTER_FIRST.index):
+        rule, why = named[name], np.full(n, "", dtype=object)
+        fires = np.zeros(n, dtype=bool)
+        for row, failure in enumerate(failures):
+            for fired in failure:
+                if fired.name == name:
+                    fires[row], why[row] = True, fired.why
+        columns.append(RuleColumn(name, rule.decision, rule.priority, rule.confidence, fires, why))
+    first, fired, rest = deciding(columns, n)
+    return _FailureSides(fired, first, said(columns, n), rest)
 
 
 def suggest_pairs(
-    tests: list[Standing],
+    tests: Standings,
     failures: list[tuple[Rule, ...]],
     priors: list[Precedent | None],
-    pairs: Iterable[tuple[int, int, int]],
-) -> list[Suggestion]:
-    """`suggest` for each (test, failure, prior) of `pairs`, given as places in the three
-    lists: what each failure's rules add is worked out once, however many tests it joins."""
-    # After a RECOVERED lead, all of a failure's rules; else all but its first, which decides.
-    sides = [_failure_said(failure) for failure in failures]
-    out = []
-    for t, f, p in pairs:
-        test, failure, prior = tests[t], failures[f], priors[p]
-        if test.lead is not None:
-            said = _joined(test, test.lead, sides[f][0], test.after)
-        elif failure:
-            said = _joined(test, failure[0], sides[f][1], test.after)
-        else:
-            said = test.alone
-        if prior is not None and prior.decision in DECISIONS:
-            said = Suggestion(
-                prior.decision,
-                said.priority,
-                max(said.confidence, 0.90),
-                f"PRIOR_DECISION: {prior.decision}, {prior.cite()}; {said.rationale}",
-                ("PRIOR_DECISION", *said.rules),
-                said.state,
-            )
-        out.append(said)
-    return out
+    test: np.ndarray,
+    failure: np.ndarray,
+    prior: np.ndarray,
+) -> Suggestions:
+    """The suggestion for each (test, failure, prior) of the three columns, given as places in
+    `tests`, `failures` (the rules each failure's own facts fired) and `priors`."""
+    sides = _failure_sides(failures)
+    lead = tests.lead.fires[test]
+    # After a RECOVERED lead, all of the failure's rules; else its first decides.
+    first = take(sides.first, failure).where(lead, take(Firsts.of(tests.lead), test))
+    middle = take(sides.rest, failure).where(lead, take(sides.all, failure))
+    # The rationale's parts are put together where they are distinct (a failure's own rules,
+    # a test's history), and only joined per pair. Its end is never FLAKY's: a history rule,
+    # which decides here only by leading, as RECOVERED alone does.
+    words = (sides.first.words + sides.rest.words)[failure]
+    led = np.flatnonzero(lead)
+    words[led] = first.words[led] + sides.all.words[failure[led]]
+    words += _ends(tests.after, tests, flaky=False)[test]
+    out = _joined(first, middle, take(tests.after, test), _Marks.of(tests, test), words)
+    alone = ~lead & ~sides.fired[failure]
+    out = out.where(alone, take(_alone(tests), test))
+    return _with_priors(out, priors, prior)
 
 
-def _joined(test: Standing, first: Rule, middle: _Said, after: _Said) -> Suggestion:
+class _Marks(NamedTuple):
+    """What a suggestion takes from its test besides its rules."""
+
+    now: np.ndarray
+    recovering: np.ndarray
+    e2e: np.ndarray
+
+    @classmethod
+    def of(cls, tests: Standings, rows: np.ndarray | slice = slice(None)) -> _Marks:
+        return cls(tests.now[rows], tests.recovering[rows], tests.e2e[rows])
+
+
+def _ends(after: Said, tests: Standings, flaky: bool | np.ndarray) -> np.ndarray:
+    """How a rationale ends: what the history adds (`after`), the passes since the last
+    failure (FLAKY says those itself), the runs' source, E2E_PATH."""
+    return after.words + np.where(flaky, "", tests.passes) + tests.tail + "."
+
+
+def _alone(tests: Standings) -> Suggestions:
+    """Each test's suggestion for a failure whose own facts fire no rule."""
+    n = len(tests.now)
+    lead = tests.lead.fires
+    first = tests.first.where(lead, Firsts.of(tests.lead))
+    after = tests.rest.where(lead, tests.after)
+    words = first.words + _ends(after, tests, flaky=first.name == "FLAKY")
+    out = _joined(first, Said.nothing(n), after, _Marks.of(tests), words)
+    return out.where(~lead & ~tests.fired, _no_pattern(tests))
+
+
+def _joined(first: Firsts, middle: Said, after: Said, marks: _Marks, words) -> Suggestions:
     """The suggestion `first` decides, naming the other rules that fired: what the failure
-    said (`middle`), then what the history said (`after`). Each that would decide otherwise
-    takes 0.05 off the confidence; passes since the last failure take 0.10."""
-    decision = first.decision
+    said (`middle`), then what the history said (`after`); `words`, its rationale. Each that
+    would decide otherwise takes 0.05 off the confidence; passes since the last failure take
+    0.10."""
+    rows = np.arange(len(first.name))
+    against = middle.decisions.sum(axis=1) - middle.decisions[rows, first.decision]
+    against += after.decisions.sum(axis=1) - after.decisions[rows, first.decision]
     confidence = first.confidence
-    against = len(middle.decisions) - middle.decisions.count(decision)
-    against += len(after.decisions) - after.decisions.count(decision)
-    for _ in range(against):
-        confidence -= 0.05
-    if first.name == "FLAKY":
-        tail = test.tail_after_flaky
-    else:
-        tail = test.tail
-        if test.recovering:
-            confidence -= 0.10
+    # One subtraction at a time, as a person would count them down (0.85 - 2 * 0.05 is not
+    # 0.85 - 0.05 - 0.05 in floating point, and the rounding below keeps what they make).
+    for k in range(int(against.max(initial=0))):
+        confidence = np.where(against > k, confidence - 0.05, confidence)
+    flaky = first.name == "FLAKY"
+    confidence = np.where(marks.recovering & ~flaky, confidence - 0.10, confidence)
     # A rule's own confidence is at most 0.95, and rounded; only ever lowered here.
-    if confidence != first.confidence:
-        confidence = round(confidence if confidence > 0.05 else 0.05, 2)
-    priority = first.priority
-    if test.marks and priority < 5:  # E2E_PATH
-        priority += 1
-    # tuple.__new__: the named tuple's own __new__ is a Python call, and this runs per failure.
-    return tuple.__new__(
-        Suggestion,
-        (
-            decision,
-            priority,
-            confidence,
-            f"{first.name}: {first.why}{middle.words}{after.words}{tail}.",
-            (first.name, *middle.names, *after.names, *test.marks),
-            test.now,
-        ),
+    changed = np.flatnonzero(confidence != first.confidence)
+    confidence[changed] = _rounded(np.maximum(confidence[changed], 0.05))
+    return Suggestions(
+        _DECISIONS[first.decision],
+        first.priority + (marks.e2e & (first.priority < 5)),  # E2E_PATH
+        confidence,
+        words,
+        first.name,
+        middle.names | after.names | np.where(marks.e2e, _E2E_BIT, 0),
+        np.zeros(len(rows), dtype=bool),
+        marks.now,
     )
 
 
-def _no_pattern(h: History, passes: str, e2e: bool, now: str) -> Suggestion:
+def _no_pattern(test: Standings) -> Suggestions:
     """No rule fired: someone looks, unless the test is end-to-end (then it leans to a spec)."""
-    rationale = f"failed {plural(h.occurrences, 'time')} with no clear pattern yet{passes}"
-    confidence = 0.40 if passes else 0.50
-    if h.source == "reports":
-        rationale += "; runs derived from the workflow's reports (no per-test outcomes)"
-    decision, priority, rules = PENDING, 3, ()
-    if e2e:
-        decision, confidence, priority, rules = NEEDS_SPEC, 0.55, 4, ("E2E_PATH",)
-        rationale += "; E2E_PATH: an end-to-end test leans towards a spec (priority +1)"
-    return Suggestion(decision, priority, confidence, rationale + ".", rules, now)
+    n, e2e = len(test.now), test.e2e
+    rationale = np.array(
+        [
+            f"failed {plural(k, 'time')} with no clear pattern yet"
+            for k in test.occurrences.tolist()
+        ],
+        dtype=object,
+    )
+    rationale += test.passes
+    rationale[test.reports] += "; runs derived from the workflow's reports (no per-test outcomes)"
+    rationale[e2e] += "; E2E_PATH: an end-to-end test leans towards a spec (priority +1)"
+    decision = np.full(n, PENDING, dtype=object)
+    decision[e2e] = NEEDS_SPEC
+    return Suggestions(
+        decision,
+        np.where(e2e, 4, 3),
+        np.where(e2e, 0.55, np.where(test.recovering, 0.40, 0.50)),
+        rationale + ".",
+        np.full(n, "", dtype=object),
+        np.where(e2e, _E2E_BIT, 0),
+        np.zeros(n, dtype=bool),
+        test.now,
+    )
+
+
+def _with_priors(
+    out: Suggestions, priors: list[Precedent | None], prior: np.ndarray
+) -> Suggestions:
+    """A person's decision on the same root cause wins, citing them."""
+    decided = [p is not None and p.decision in DECISIONS for p in priors]
+    won = np.array(decided, dtype=bool)[prior]
+    if not won.any():
+        return out
+    decisions, cited = (
+        np.full(len(priors), "", dtype=object),
+        np.full(len(priors), "", dtype=object),
+    )
+    for i, (p, ok) in enumerate(zip(priors, decided, strict=True)):
+        if ok:
+            decisions[i], cited[i] = p.decision, f"PRIOR_DECISION: {p.decision}, {p.cite()}; "
+    return out._replace(
+        decision=np.where(won, decisions[prior], out.decision),
+        confidence=np.where(won, np.maximum(out.confidence, 0.90), out.confidence),
+        rationale=np.where(won, cited[prior] + out.rationale, out.rationale),
+        prior=won,
+    )
+
+
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """Python's round(v, 2) of each (numpy's rounds 0.285 otherwise): once per distinct value."""
+    distinct, place = np.unique(values, return_inverse=True)
+    return np.array([round(v, 2) for v in distinct.tolist()], dtype=np.float64)[place]
 
 
 @lru_cache(maxsize=65536)
@@ -226,7 +291,10 @@ def decide(
     prior: Precedent | None = None,
 ) -> Suggestion:
     """The state, then the failure's own facts, then the history; a precedent wins over all."""
-    return suggest(standing(history, e2e, thresholds), failure_rules(facts), prior)
+    test = standings(Histories.of([history]), np.array([e2e]), thresholds)
+    one = np.zeros(1, dtype=np.int64)
+    picked = one + (prior is not None)
+    return suggest_pairs(test, [failure_rules(facts)], [None, prior], one, one, picked).rows()[0]
 
 
 def classify(

@@ -2,7 +2,8 @@
 
 import pytest
 
-from pmdata.triage.rules import Failure, History, Precedent, Thresholds, state
+from pmdata.triage.rules import Failure, History, Precedent, Thresholds
+from pmdata.triage.standings import state
 from pmdata.triage.suggestions import classify
 
 PLAIN = Failure("cart › adds an item", "tests/cart.spec.ts", "Error: expected 2, got 1", "")
