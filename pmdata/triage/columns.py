@@ -66,8 +66,12 @@ def combine(*codes: Codes) -> Codes:
 
 
 def first_rows(codes: Codes) -> np.ndarray:
-    """For each code 0..n-1, the first row that has it."""
-    return np.unique(codes, return_index=True)[1]
+    """For each code 0..n-1, the first row that has it. By hashing, not sorting (np.unique
+    sorts: four times as long at 100,000 rows, and a batch asks half a dozen times)."""
+    rows = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())
+    first = np.empty(len(rows), dtype=np.int64)
+    first[codes[rows]] = rows
+    return first
 
 
 def _arrow_texts(values: pd.Series) -> pa.Array:

@@ -78,9 +78,17 @@ class Suggestions(NamedTuple):
     prior: np.ndarray  # bool: a person's decision won (PRIOR_DECISION)
     state: np.ndarray  # object
 
-    def where(self, rows: np.ndarray, other: Suggestions) -> Suggestions:
-        """These, with `other`'s in `rows` (a mask)."""
-        return Suggestions(*(np.where(rows, b, a) for a, b in zip(self, other, strict=True)))
+    @classmethod
+    def blank(cls, n: int) -> Suggestions:
+        """n rows to be filled (by `put`)."""
+        kinds = (object, np.int64, np.float64, object, object, np.int64, bool, object)
+        return cls(*(np.zeros(n, dtype=kind) for kind in kinds))
+
+    def put(self, rows: np.ndarray, other: Suggestions) -> Suggestions:
+        """These, with `other`'s rows in `rows` (places). Changes these."""
+        for mine, theirs in zip(self, other, strict=True):
+            mine[rows] = theirs
+        return self
 
     def rows(self) -> list[Suggestion]:
         """A Suggestion per row; each distinct tuple of rule names is made once."""
@@ -150,6 +158,20 @@ def suggest_pairs(
     """The suggestion for each (test, failure, prior) of the three columns, given as places in
     `tests`, `failures` (the rules each failure's own facts fired) and `priors`."""
     sides = _failure_sides(failures)
+    out = Suggestions.blank(len(test))
+    alone = ~tests.lead.fires[test] & ~sides.fired[failure]
+    rows = np.flatnonzero(~alone)
+    out.put(rows, _joined_pairs(tests, sides, test[rows], failure[rows]))
+    # A failure whose own facts fire no rule, of a test without a lead: its test speaks alone.
+    rows = np.flatnonzero(alone)
+    place, used = pd.factorize(test[rows])
+    out.put(rows, take(_alone(take(tests, used)), place))
+    return _with_priors(out, priors, prior)
+
+
+def _joined_pairs(tests: Standings, sides: _FailureSides, test, failure) -> Suggestions:
+    """The suggestion of each pair whose test leads (RECOVERED) or whose failure fires a
+    rule."""
     lead = tests.lead.fires[test]
     # After a RECOVERED lead, all of the failure's rules; else its first decides.
     first = take(sides.first, failure).where(lead, take(Firsts.of(tests.lead), test))
@@ -161,10 +183,7 @@ def suggest_pairs(
     led = np.flatnonzero(lead)
     words[led] = first.words[led] + sides.all.words[failure[led]]
     words += _ends(tests.after, tests, flaky=False)[test]
-    out = _joined(first, middle, take(tests.after, test), _Marks.of(tests, test), words)
-    alone = ~lead & ~sides.fired[failure]
-    out = out.where(alone, take(_alone(tests), test))
-    return _with_priors(out, priors, prior)
+    return _joined(first, middle, take(tests.after, test), _Marks.of(tests, test), words)
 
 
 class _Marks(NamedTuple):
@@ -193,7 +212,8 @@ def _alone(tests: Standings) -> Suggestions:
     after = tests.rest.where(lead, tests.after)
     words = first.words + _ends(after, tests, flaky=first.name == "FLAKY")
     out = _joined(first, Said.nothing(n), after, _Marks.of(tests), words)
-    return out.where(~lead & ~tests.fired, _no_pattern(tests))
+    rows = np.flatnonzero(~lead & ~tests.fired)
+    return out.put(rows, _no_pattern(take(tests, rows)))
 
 
 def _joined(first: Firsts, middle: Said, after: Said, marks: _Marks, words) -> Suggestions:
