@@ -281,10 +281,8 @@ def _with_priors(
     won = np.array(decided, dtype=bool)[prior]
     if not won.any():
         return out
-    decisions, cited = (
-        np.full(len(priors), "", dtype=object),
-        np.full(len(priors), "", dtype=object),
-    )
+    decisions = np.full(len(priors), "", dtype=object)
+    cited = decisions.copy()
     for i, (p, ok) in enumerate(zip(priors, decided, strict=True)):
         if ok:
             decisions[i], cited[i] = p.decision, f"PRIOR_DECISION: {p.decision}, {p.cite()}; "
@@ -297,7 +295,8 @@ def _with_priors(
 
 
 def _rounded(values: np.ndarray) -> np.ndarray:
-    """Python's round(v, 2) of each (numpy's rounds 0.285 otherwise): once per distinct value."""
+    """Python's round(v, 2) of each (numpy's gives 0.02 for 0.015, Python's 0.01): once per
+    distinct value."""
     distinct, place = np.unique(values, return_inverse=True)
     return np.array([round(v, 2) for v in distinct.tolist()], dtype=np.float64)[place]
 
