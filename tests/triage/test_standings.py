@@ -6,21 +6,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pmdata.triage.facts import Facts
-from pmdata.triage.rules import History, Precedent, Thresholds, failure_rules
+from pmdata.triage.rules import Precedent, Thresholds, failure_rules
 from pmdata.triage.standings import NAMED_AFTER_FIRST, Histories, standings, state, states
 from pmdata.triage.suggestions import decide, suggest_pairs
+from tests.triage.test_batch import history as batch_history
 
-history = st.builds(
-    History,
-    st.integers(0, 12),
-    st.integers(0, 20),
-    st.integers(0, 12),
-    st.integers(0, 4),
-    st.integers(0, 8),
-    st.sampled_from(["results", "reports"]),
-    st.integers(0, 9),
-    st.integers(1, 12),
-    st.sampled_from([0, 3, 20]),
+# The batch tests' histories, with any number of different errors (a batch counts those itself).
+history = st.tuples(batch_history, st.integers(1, 12)).map(
+    lambda pair: pair[0]._replace(distinct_errors=pair[1])
 )
 facts = st.builds(
     Facts,
